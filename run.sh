@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Runs the whole system locally behind the edge on http://127.0.0.1:${STITCHFIN_EDGE_PORT:-8080}.
+#   ./run.sh                      install what is missing, start infrastructure, build, start every service; Ctrl-C stops all
+#   ./run.sh up --detach          the same, but return once everything is ready (tests use this)
+#   ./run.sh down                 stop every service this run directory started
+#   ./run.sh stop|start|restart|kill SERVICE   one service on its own (kill sends SIGKILL, to stage crashes)
+#   ./run.sh status
+# Ports, database names and the RabbitMQ virtual host come from scripts/config.sh and can be overridden, so
+# several isolated copies can run side by side (the end-to-end tests do). Any ASP.NET configuration
+# variable (Section__Key=value) set in the environment at `up` reaches every service, and is kept for restarts.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+source scripts/config.sh
+
+SERVICES=(tenancy providers conversation metering voice gateway)
+RUN_DIR="${STITCHFIN_RUN_DIR:-$ROOT/.local/run}"
+CONFIGURATION="${STITCHFIN_CONFIGURATION:-Release}"
+mkdir -p "$RUN_DIR"
+
+log() { printf '[run] %s\n' "$*" >&2; }
+die() { printf '[run] error: %s\n' "$*" >&2; exit 1; }
+
+title() { tr '[:lower:]' '[:upper:]' <<< "${1:0:1}"; }
+project() { local t; t="$(title "$1")${1:1}"; echo "services/$1/$t.Api"; }
+assembly() { local t; t="$(title "$1")${1:1}"; echo "$(project "$1")/bin/$CONFIGURATION/net10.0/StitchFin.$t.Api.dll"; }
+
+port_of() {
+  case "$1" in
+    gateway) echo "$STITCHFIN_EDGE_PORT" ;;
+    tenancy) echo "$STITCHFIN_TENANCY_PORT" ;;
+    conversation) echo "$STITCHFIN_CONVERSATION_PORT" ;;
+    providers) echo "$STITCHFIN_PROVIDERS_PORT" ;;
+    voice) echo "$STITCHFIN_VOICE_PORT" ;;
+    metering) echo "$STITCHFIN_METERING_PORT" ;;
+    *) die "unknown service '$1' (one of: ${SERVICES[*]})" ;;
+  esac
+}
+
+url_of() { echo "http://127.0.0.1:$(port_of "$1")"; }
+
+# The environment every service starts with: shared settings first, then the service's own.
+service_env() {
+  local s=$1
+  local common=(
+    "ASPNETCORE_URLS=$(url_of "$s")"
+    "ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}"
+    "Identity__SigningKey=$STITCHFIN_IDENTITY_SIGNING_KEY"
+    "RabbitMq__Host=127.0.0.1" "RabbitMq__Port=$STITCHFIN_RABBITMQ_PORT" "RabbitMq__VirtualHost=$STITCHFIN_RABBITMQ_VHOST"
+    "RabbitMq__Username=$STITCHFIN_RABBITMQ_USER" "RabbitMq__Password=$STITCHFIN_RABBITMQ_PASSWORD"
+    "ConnectionStrings__Database=Host=127.0.0.1;Port=$STITCHFIN_PG_PORT;Database=${STITCHFIN_DB_PREFIX}_$s;Username=$STITCHFIN_PG_USER;Password=$STITCHFIN_PG_PASSWORD;Maximum Pool Size=60"
+    "Services__Tenancy=$(url_of tenancy)" "Services__Conversation=$(url_of conversation)" "Services__Providers=$(url_of providers)"
+    "Services__Voice=$(url_of voice)" "Services__Metering=$(url_of metering)"
+    "Edge__AdminKey=$STITCHFIN_ADMIN_KEY" "ApiKeys__Pepper=$STITCHFIN_KEY_PEPPER"
+    "Vendors__VendorA__BaseUrl=$(url_of providers)/vendors/vendor-a/" "Vendors__VendorB__BaseUrl=$(url_of providers)/vendors/vendor-b/"
+  )
+  if [ "$s" = gateway ]; then
+    local c; for c in tenancy conversation providers voice metering; do
+      common+=("ReverseProxy__Clusters__${c}__Destinations__primary__Address=$(url_of "$c")/")
+    done
+  fi
+  printf '%s\n' "${common[@]}"
+}
+
+pid_of() { local f="$RUN_DIR/$1.pid"; [ -f "$f" ] && cat "$f" || true; }
+is_running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+
+start_service() {
+  local s=$1
+  if is_running "$s"; then log "$s already running (pid $(pid_of "$s"))"; return 0; fi
+  [ -f "$(assembly "$s")" ] || die "$(assembly "$s") is missing; build first (./run.sh builds)"
+  if [ -n "$(ss -Htln "sport = :$(port_of "$s")" 2>/dev/null)" ]; then die "port $(port_of "$s") for $s is taken by another process"; fi
+  local -a envs; mapfile -t envs < <(service_env "$s")
+  # Overrides saved at `up` (Section__Key variables from the caller) win over the defaults.
+  [ -f "$RUN_DIR/overrides.env" ] && mapfile -t -O "${#envs[@]}" envs < "$RUN_DIR/overrides.env"
+  (cd "$ROOT/$(project "$s")" && exec env "${envs[@]}" setsid dotnet "$ROOT/$(assembly "$s")" >> "$RUN_DIR/$s.log" 2>&1) &
+  echo $! > "$RUN_DIR/$s.pid"
+  log "$s starting on $(url_of "$s") (pid $!, log $RUN_DIR/$s.log)"
+}
+
+stop_service() {
+  local s=$1 signal=${2:-TERM} pid
+  pid=$(pid_of "$s")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "-$signal" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    log "$s stopped ($signal)"
+  fi
+  rm -f "$RUN_DIR/$s.pid"
+}
+
+wait_ready() {
+  local s=$1 deadline=$((SECONDS + ${2:-90}))
+  until curl -fsS -o /dev/null "$(url_of "$s")/health/ready" 2>/dev/null; do
+    is_running "$s" || die "$s exited during start; last lines of its log:
+$(tail -n 20 "$RUN_DIR/$s.log")"
+    [ $SECONDS -lt $deadline ] || die "$s not ready after ${2:-90}s; see $RUN_DIR/$s.log"
+    sleep 0.3
+  done
+}
+
+ensure_vhost() {
+  [ "$STITCHFIN_RABBITMQ_VHOST" = "/" ] && return 0
+  local api="http://127.0.0.1:$((STITCHFIN_RABBITMQ_PORT + 1))/api" auth="$STITCHFIN_RABBITMQ_USER:$STITCHFIN_RABBITMQ_PASSWORD"
+  local v=$STITCHFIN_RABBITMQ_VHOST  # plain names only ([A-Za-z0-9_-]); no URL encoding needed
+  curl -fsS -u "$auth" -X PUT "$api/vhosts/$v" >/dev/null
+  curl -fsS -u "$auth" -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' \
+    "$api/permissions/$v/$STITCHFIN_RABBITMQ_USER" >/dev/null
+}
+
+build() {
+  command -v dotnet >/dev/null || die "the .NET 10 SDK is required (https://dot.net); it is not in Debian's archive"
+  if [ "${STITCHFIN_SKIP_BUILD:-0}" != 1 ]; then
+    log "building ($CONFIGURATION)"
+    dotnet build StitchFin.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed"
+  fi
+}
+
+down() { local i; for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_service "${SERVICES[$i]}"; done; }
+
+up() {
+  local detach=${1:-}
+  local infra_was_running=1
+  scripts/infra.sh status | grep -q 'postgres: running' && scripts/infra.sh status | grep -q 'rabbitmq: running' || infra_was_running=0
+  scripts/infra.sh start
+  ensure_vhost
+  build
+  env | grep -E '^[A-Za-z][A-Za-z0-9]*__[A-Za-z0-9_]+=' > "$RUN_DIR/overrides.env" || true
+  if [ -z "$detach" ]; then
+    trap 'echo; log "stopping"; down; [ $infra_was_running = 1 ] || scripts/infra.sh stop; exit 0' INT TERM
+  fi
+  local s; for s in "${SERVICES[@]}"; do start_service "$s"; done
+  for s in "${SERVICES[@]}"; do wait_ready "$s"; done
+  curl -fsS -o /dev/null "$(url_of gateway)/health/ready" || log "warning: the edge reports a service not ready yet"
+  cat <<MSG
+
+  StitchFin is running.
+    Edge (API and dashboard):  $(url_of gateway)
+    Development admin key:     $STITCHFIN_ADMIN_KEY
+    Create a tenant:           curl -s -X POST $(url_of gateway)/tenants -H 'X-Admin-Key: $STITCHFIN_ADMIN_KEY' -H 'content-type: application/json' -d '{"name":"Acme"}'
+    Logs:                      $RUN_DIR/<service>.log
+MSG
+  [ -n "$detach" ] && return 0
+  echo "  Press Ctrl-C to stop everything."
+  while true; do sleep 1 & wait $!; done
+}
+
+case "${1:-up}" in
+  up) up "${2:-}" ;;
+  down) down ;;
+  start) port_of "${2:?service}" >/dev/null; start_service "$2"; wait_ready "$2" ;;
+  stop) port_of "${2:?service}" >/dev/null; stop_service "$2" ;;
+  kill) port_of "${2:?service}" >/dev/null; stop_service "$2" KILL ;;
+  restart) port_of "${2:?service}" >/dev/null; stop_service "$2"; start_service "$2"; wait_ready "$2" ;;
+  status) for s in "${SERVICES[@]}"; do is_running "$s" && echo "$s: running (pid $(pid_of "$s")) $(url_of "$s")" || echo "$s: stopped"; done ;;
+  *) echo "usage: ./run.sh [up [--detach]|down|status|start|stop|restart|kill SERVICE]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Local PostgreSQL 15 and RabbitMQ 3.10 as plain processes on private ports, data under .local/ (git-ignored).
+#   scripts/infra.sh start|stop|status|env       the project's main instance
+#   scripts/infra.sh rabbitmq start|stop NAME PORT  an extra broker node (tests that stop a broker use their own)
+# Idempotent: start on a running instance does nothing; stop on a stopped one does nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/config.sh
+source "$ROOT/scripts/config.sh"
+STATE="$ROOT/.local/infra"
+PG_DIR="$STATE/postgres"
+PG_BIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)"
+RMQ_BIN=/usr/lib/rabbitmq/bin
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+
+port_taken() { [ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
+
+install_missing() {
+  local need=()
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
+  [ -x "$RMQ_BIN/rabbitmq-server" ] || need+=(rabbitmq-server)
+  command -v ss >/dev/null || need+=(iproute2)
+  [ ${#need[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing ${need[*]}; run as root or install them with apt-get"
+  log "installing ${need[*]} from apt"
+  # Debian would start them as system services; we run our own private instances instead.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  PG_BIN=/usr/lib/postgresql/15/bin
+}
+
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_running() { [ -f "$PG_DIR/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; }
+
+pg_start() {
+  if pg_running; then log "postgres already running on $STITCHFIN_PG_PORT"; return 0; fi
+  port_taken "$STITCHFIN_PG_PORT" && die "port $STITCHFIN_PG_PORT (PostgreSQL) is taken by another process; set STITCHFIN_PG_PORT"
+  mkdir -p "$PG_DIR/socket"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    log "initialising postgres in $PG_DIR/data"
+    local pwfile="$PG_DIR/pwfile"
+    printf '%s\n' "$STITCHFIN_PG_PASSWORD" > "$pwfile"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pwfile"
+    as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$STITCHFIN_PG_USER" --auth=scram-sha-256 \
+      --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pwfile"
+  fi
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+    -o "-p $STITCHFIN_PG_PORT -k $PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=${STITCHFIN_PG_FSYNC:-on}" start >/dev/null \
+    || die "postgres did not start; see $PG_DIR/postgres.log"
+  log "postgres ready on 127.0.0.1:$STITCHFIN_PG_PORT"
+}
+
+pg_stop() {
+  if pg_running; then as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null; log "postgres stopped"; fi
+}
+
+# RabbitMQ node NAME on AMQP PORT; management on PORT+1, Erlang distribution on PORT+2, its own epmd on PORT+3.
+rmq_env() {
+  local name=$1 port=$2 base="$STATE/rabbitmq-$1"
+  export HOME="$base" RABBITMQ_NODENAME="stitchfin-$name@localhost" RABBITMQ_NODE_PORT="$port" \
+    RABBITMQ_DIST_PORT="$((port + 2))" ERL_EPMD_PORT="$((port + 3))" RABBITMQ_BASE="$base" \
+    RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" RABBITMQ_PID_FILE="$base/rabbitmq.pid" \
+    RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" \
+    RABBITMQ_CONF_ENV_FILE="$base/rabbitmq-env.conf" RABBITMQ_ADVANCED_CONFIG_FILE="$base/advanced.config"
+}
+
+rmq_running() { ( rmq_env "$1" "$2"; [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null ); }
+
+rmq_start() {
+  local name=$1 port=$2
+  if rmq_running "$name" "$port"; then log "rabbitmq $name already running on $port"; return 0; fi
+  local p; for p in "$port" "$((port + 1))" "$((port + 2))" "$((port + 3))"; do
+    port_taken "$p" && die "port $p (RabbitMQ $name) is taken by another process; set STITCHFIN_RABBITMQ_PORT"
+  done
+  (
+    rmq_env "$name" "$port"
+    mkdir -p "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
+    [ -f "$HOME/.erlang.cookie" ] || { head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$HOME/.erlang.cookie"; chmod 400 "$HOME/.erlang.cookie"; }
+    : > "$RABBITMQ_CONF_ENV_FILE"
+    echo '[rabbitmq_management].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+    echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"
+    cat > "$RABBITMQ_CONFIG_FILE" <<CONF
+listeners.tcp.1 = 127.0.0.1:$port
+management.tcp.port = $((port + 1))
+management.tcp.ip = 127.0.0.1
+default_user = $STITCHFIN_RABBITMQ_USER
+default_pass = $STITCHFIN_RABBITMQ_PASSWORD
+default_vhost = /
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+log.file.level = warning
+CONF
+    "$RMQ_BIN/rabbitmq-server" -detached >/dev/null 2>&1
+    "$RMQ_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" wait --timeout 90 "$RABBITMQ_PID_FILE" >/dev/null 2>&1 \
+      || die "rabbitmq $name did not start; see $RABBITMQ_LOG_BASE"
+    # The management listener comes up a moment after the node; tests create vhosts through it.
+    for _ in $(seq 1 100); do
+      curl -fsS -u "$STITCHFIN_RABBITMQ_USER:$STITCHFIN_RABBITMQ_PASSWORD" "http://127.0.0.1:$((port + 1))/api/overview" >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+  )
+  log "rabbitmq $name ready on 127.0.0.1:$port (management :$((port + 1)))"
+}
+
+rmq_stop() {
+  local name=$1 port=$2
+  (
+    rmq_env "$name" "$port"
+    if [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; then
+      local pid; pid=$(cat "$RABBITMQ_PID_FILE")
+      "$RMQ_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+      rm -f "$RABBITMQ_PID_FILE"
+      echo "stopped" >&2
+    fi
+    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+  ) 2>/dev/null | grep -q stopped && log "rabbitmq $name stopped" || true
+}
+
+print_env() {
+  cat <<ENV
+export STITCHFIN_PG_HOST=127.0.0.1 STITCHFIN_PG_PORT=$STITCHFIN_PG_PORT STITCHFIN_PG_USER=$STITCHFIN_PG_USER STITCHFIN_PG_PASSWORD=$STITCHFIN_PG_PASSWORD
+export STITCHFIN_RABBITMQ_HOST=127.0.0.1 STITCHFIN_RABBITMQ_PORT=$STITCHFIN_RABBITMQ_PORT STITCHFIN_RABBITMQ_USER=$STITCHFIN_RABBITMQ_USER STITCHFIN_RABBITMQ_PASSWORD=$STITCHFIN_RABBITMQ_PASSWORD
+ENV
+}
+
+case "${1:-}" in
+  start) install_missing; pg_start; rmq_start main "$STITCHFIN_RABBITMQ_PORT" ;;
+  stop) pg_stop; rmq_stop main "$STITCHFIN_RABBITMQ_PORT" ;;
+  status)
+    pg_running && echo "postgres: running on $STITCHFIN_PG_PORT" || echo "postgres: stopped"
+    rmq_running main "$STITCHFIN_RABBITMQ_PORT" && echo "rabbitmq: running on $STITCHFIN_RABBITMQ_PORT" || echo "rabbitmq: stopped" ;;
+  env) print_env ;;
+  rabbitmq)
+    [ $# -eq 4 ] || die "usage: $0 rabbitmq start|stop NAME PORT"
+    install_missing
+    case "$2" in start) rmq_start "$3" "$4" ;; stop) rmq_stop "$3" "$4" ;; *) die "usage: $0 rabbitmq start|stop NAME PORT" ;; esac ;;
+  *) echo "usage: $0 start|stop|status|env | rabbitmq start|stop NAME PORT" >&2; exit 2 ;;
+esac

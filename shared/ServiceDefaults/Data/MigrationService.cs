@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace StitchFin.ServiceDefaults.Data;
+
+/// <summary>
+/// Applies pending migrations when the service starts. Hosted services start before Kestrel listens, so no
+/// request sees an old schema. The database may still be starting, so this waits for it for a while.
+/// </summary>
+public sealed partial class MigrationService<TContext>(IServiceProvider services, ILogger<MigrationService<TContext>> logger) : IHostedService
+    where TContext : DbContext
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<TContext>().Database.MigrateAsync(cancellationToken);
+                LogMigrated(typeof(TContext).Name);
+                return;
+            }
+            catch (Exception ex) when (DateTime.UtcNow < deadline && ex is not OperationCanceledException)
+            {
+                LogWaiting(typeof(TContext).Name, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database for {Context} is migrated")]
+    private partial void LogMigrated(string context);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting to migrate {Context}: {Reason}")]
+    private partial void LogWaiting(string context, string reason);
+}

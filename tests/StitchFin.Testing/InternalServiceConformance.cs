@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using StitchFin.ServiceDefaults.Identity;
+using Xunit;
+
+namespace StitchFin.Testing;
+
+/// <summary>
+/// What every internal service promises, checked against real infrastructure: health endpoints answer, and a
+/// protected endpoint refuses calls that are unsigned, forged, stale or signed for the wrong kind of caller.
+/// </summary>
+public abstract class InternalServiceConformance<TProgram> : IAsyncLifetime
+    where TProgram : class
+{
+    private TestInfrastructure? _infrastructure;
+
+    protected ServiceFactory<TProgram> Factory { get; private set; } = null!;
+
+    /// <summary>A GET endpoint that needs a tenant identity.</summary>
+    protected abstract string ProtectedPath { get; }
+
+    /// <summary>Names the readiness report must contain as healthy (for example "database", "masstransit-bus").</summary>
+    protected abstract IReadOnlyList<string> ReadinessChecks { get; }
+
+    public async Task InitializeAsync()
+    {
+        _infrastructure = await TestInfrastructure.StartAsync(GetType().Name);
+        Factory = new ServiceFactory<TProgram>(_infrastructure.Configuration);
+        _ = Factory.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        if (_infrastructure is not null)
+        {
+            await _infrastructure.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Live_answers_ok()
+    {
+        using var response = await Factory.CreateClient().GetAsync("/health/live");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Ready_reports_its_dependencies_healthy()
+    {
+        var client = Factory.CreateClient();
+        HttpResponseMessage? response = null;
+        // The bus connects in the background after start; readiness turns healthy once it has.
+        for (var attempt = 0; attempt < 60; attempt++)
+        {
+            response?.Dispose();
+            response = await client.GetAsync("/health/ready");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        var body = await response!.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        var checks = json.RootElement.GetProperty("checks");
+        foreach (var name in ReadinessChecks)
+        {
+            Assert.True(checks.TryGetProperty(name, out var status), $"readiness lacks {name}: {body}");
+            Assert.Equal("healthy", status.GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Unsigned_call_is_401_problem()
+    {
+        using var response = await Factory.CreateClient().GetAsync(ProtectedPath);
+        await AssertUnauthorizedProblem(response);
+    }
+
+    [Fact]
+    public async Task Forged_identity_is_401()
+    {
+        var client = Factory.CreateClient();
+        var genuine = Factory.Services.GetRequiredService<InternalIdentitySigner>().Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1");
+        // Same payload shape for another tenant, with the genuine signature pasted on.
+        var parts = genuine.Split('.');
+        parts[2] = Guid.NewGuid().ToString("N");
+        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, string.Join('.', parts));
+        client.DefaultRequestHeaders.Add("X-Tenant-Id", Guid.NewGuid().ToString());
+        await AssertUnauthorizedProblem(await client.GetAsync(ProtectedPath));
+    }
+
+    [Fact]
+    public async Task Stale_identity_is_401()
+    {
+        var past = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-5));
+        var signer = new InternalIdentitySigner(Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), past);
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1"));
+        await AssertUnauthorizedProblem(await client.GetAsync(ProtectedPath));
+    }
+
+    [Fact]
+    public async Task Identity_signed_with_another_key_is_401()
+    {
+        var signer = new InternalIdentitySigner(Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = new string('x', 40) }), TimeProvider.System);
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1"));
+        await AssertUnauthorizedProblem(await client.GetAsync(ProtectedPath));
+    }
+
+    [Fact]
+    public async Task Signed_tenant_identity_passes_authentication()
+    {
+        using var response = await Factory.CreateClientFor(Guid.NewGuid()).GetAsync(ProtectedPath);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.NotEqual(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.True((int)response.StatusCode < 500, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static async Task AssertUnauthorizedProblem(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(401, json.RootElement.GetProperty("status").GetInt32());
+            Assert.True(json.RootElement.TryGetProperty("traceId", out _));
+        }
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
