@@ -124,7 +124,8 @@ up() {
   local detach=${1:-}
   local infra_was_running=1
   scripts/infra.sh status | grep -q 'postgres: running' && scripts/infra.sh status | grep -q 'rabbitmq: running' || infra_was_running=0
-  scripts/infra.sh start
+  # Tests that bring their own broker (to stop it on purpose) manage infrastructure themselves.
+  [ "${STITCHFIN_SKIP_INFRA:-0}" = 1 ] || scripts/infra.sh start
   ensure_vhost
   build
   env | grep -E '^[A-Za-z][A-Za-z0-9]*__[A-Za-z0-9_]+=' > "$RUN_DIR/overrides.env" || true

@@ -1,0 +1,23 @@
+# metering service. Build from the repository root: docker build -f deploy/metering.Dockerfile .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore as its own layer: it reruns only when a project file or a package version changes.
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY shared/Contracts/StitchFin.Contracts.csproj shared/Contracts/
+COPY shared/ServiceDefaults/StitchFin.ServiceDefaults.csproj shared/ServiceDefaults/
+COPY services/metering/Metering.Api/Metering.Api.csproj services/metering/Metering.Api/
+RUN dotnet restore services/metering/Metering.Api/Metering.Api.csproj
+COPY shared/ shared/
+COPY services/metering/Metering.Api/ services/metering/Metering.Api/
+RUN dotnet publish services/metering/Metering.Api/Metering.Api.csproj -c Release --no-restore -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
+WORKDIR /app
+COPY --from=build /app ./
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_ENVIRONMENT=Production \
+    DOTNET_gcServer=0
+EXPOSE 8080
+# The image's built-in unprivileged user.
+USER $APP_UID
+ENTRYPOINT ["dotnet", "StitchFin.Metering.Api.dll"]

@@ -1,0 +1,27 @@
+# voice service. Build from the repository root: docker build -f deploy/voice.Dockerfile .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore as its own layer: it reruns only when a project file or a package version changes.
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY shared/Contracts/StitchFin.Contracts.csproj shared/Contracts/
+COPY shared/ServiceDefaults/StitchFin.ServiceDefaults.csproj shared/ServiceDefaults/
+COPY services/voice/Voice.Api/Voice.Api.csproj services/voice/Voice.Api/
+RUN dotnet restore services/voice/Voice.Api/Voice.Api.csproj
+COPY shared/ shared/
+COPY services/voice/Voice.Api/ services/voice/Voice.Api/
+RUN dotnet publish services/voice/Voice.Api/Voice.Api.csproj -c Release --no-restore -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
+# Real speech for text-to-speech; without it the service falls back to a beep.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends espeak-ng \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app ./
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_ENVIRONMENT=Production \
+    DOTNET_gcServer=0
+EXPOSE 8080
+# The image's built-in unprivileged user.
+USER $APP_UID
+ENTRYPOINT ["dotnet", "StitchFin.Voice.Api.dll"]

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace StitchFin.EndToEnd.Tests;
+
+[Collection(SystemCollection.Name)]
+public sealed class AuthenticationTests(StitchFinSystem system)
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("sfk_unknownlook_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("not-a-key")]
+    public async Task Missing_or_unknown_key_is_401_problem(string? key)
+    {
+        using var client = system.CreateClient(key);
+        using var response = await client.GetAsync("/agents");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Bearer_key_is_accepted()
+    {
+        var tenant = await Tenant.CreateAsync(system);
+        using var client = system.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tenant.ApiKey);
+        using var response = await client.GetAsync("/tenants/me");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(tenant.Id, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<Guid>());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-admin-key")]
+    public async Task Creating_a_tenant_needs_the_admin_key(string? adminKey)
+    {
+        using var client = system.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/tenants") { Content = JsonContent.Create(new { name = "Mallory" }) };
+        if (adminKey is not null)
+        {
+            request.Headers.Add("X-Admin-Key", adminKey);
+        }
+
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Revoked_key_is_refused_within_two_seconds()
+    {
+        var tenant = await Tenant.CreateAsync(system);
+        var second = await tenant.ExpectAsync(HttpMethod.Post, "/keys", HttpStatusCode.Created, new { name = "ci" });
+        using var secondClient = system.CreateClient(second["apiKey"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await secondClient.GetAsync("/tenants/me")).StatusCode);
+
+        await tenant.ExpectAsync(HttpMethod.Delete, $"/keys/{second["id"]}", HttpStatusCode.NoContent);
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            status = (await secondClient.GetAsync("/tenants/me")).StatusCode;
+        }
+        while (status != HttpStatusCode.Unauthorized && clock.Elapsed < TimeSpan.FromSeconds(2) && await Pause());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.GetAsync("/tenants/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Revoking_the_key_used_for_the_call_is_allowed()
+    {
+        var tenant = await Tenant.CreateAsync(system);
+        var keys = await tenant.ExpectAsync(HttpMethod.Get, "/keys", HttpStatusCode.OK);
+        var own = keys.AsArray().Single()!["id"]!.GetValue<Guid>();
+        await tenant.ExpectAsync(HttpMethod.Delete, $"/keys/{own}", HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Client_sent_identity_headers_are_ignored()
+    {
+        var victim = await Tenant.CreateAsync(system, "Victim");
+        var attacker = await Tenant.CreateAsync(system, "Attacker");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/tenants/me");
+        request.Headers.Add("X-Tenant-Id", victim.Id.ToString());
+        request.Headers.Add("X-StitchFin-Identity", $"v1.t.{victim.Id:N}.r1.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.forged");
+        using var response = await attacker.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(attacker.Id, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<Guid>());
+    }
+
+    [Theory]
+    [InlineData("tenancy", "/tenants/me")]
+    [InlineData("conversation", "/agents")]
+    [InlineData("metering", "/usage?from=2026-01-01&to=2026-01-02")]
+    public async Task Internal_service_called_directly_with_forged_identity_is_401(string service, string path)
+    {
+        using var http = new HttpClient { BaseAddress = system.ServiceUrl(service) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Tenant-Id", Guid.NewGuid().ToString());
+        request.Headers.Add("X-StitchFin-Identity", $"v1.t.{Guid.NewGuid():N}.r1.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.AAAA");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(50);
+        return true;
+    }
+}

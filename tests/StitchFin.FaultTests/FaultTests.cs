@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace StitchFin.FaultTests;
+
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(FaultSystem fixture)
+{
+    private StitchFinSystem System => fixture.System;
+
+    [Fact]
+    public async Task Metering_killed_under_load_still_counts_every_message_exactly_once()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 4);
+        var load = new MessageLoad(tenant, sessions);
+        var sending = load.RunAsync(2000, concurrency: 16, retryUntilSuccess: false, TimeSpan.Zero);
+
+        await WaitUntil(() => load.Started >= 500);
+        await System.KillAsync("metering");
+        fixture.Ledger.Fault("SIGKILL metering during 2,000 messages");
+        await Task.Delay(1000);
+        await System.StartAsync("metering");
+        await sending;
+
+        await AssertExactUsage(tenant, load, expectedMessages: 2000, TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Broker_down_for_ten_seconds_fails_no_request_and_loses_no_event()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 4);
+        var load = new MessageLoad(tenant, sessions);
+        var sending = load.RunAsync(400, concurrency: 4, retryUntilSuccess: false, TimeSpan.Zero);
+
+        await WaitUntil(() => load.Started >= 50);
+        await System.Broker.StopAsync();
+        fixture.Ledger.Fault("RabbitMQ stopped for 10 s during 400 messages");
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        await System.Broker.StartAsync();
+        await sending;
+
+        await AssertExactUsage(tenant, load, expectedMessages: 400, TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task Conversation_killed_under_load_charges_each_retried_message_once()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 4);
+        var load = new MessageLoad(tenant, sessions);
+        var sending = load.RunAsync(300, concurrency: 8, retryUntilSuccess: true, TimeSpan.FromSeconds(150));
+
+        await WaitUntil(() => load.Started >= 100);
+        await System.KillAsync("conversation");
+        fixture.Ledger.Fault("SIGKILL conversation during 300 messages (clients retry with the same key)");
+        await Task.Delay(500);
+        await System.StartAsync("conversation");
+        await sending;
+
+        await AssertExactUsage(tenant, load, expectedMessages: 300, TimeSpan.FromSeconds(60));
+        var transcriptMessages = 0;
+        foreach (var session in sessions)
+        {
+            var transcript = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{session}/transcript", HttpStatusCode.OK);
+            transcriptMessages += transcript["messages"]!.AsArray().Count;
+        }
+
+        fixture.Ledger.DoubleCounted(Math.Max(0, transcriptMessages - 600) / 2);
+        Assert.Equal(600, transcriptMessages);
+    }
+
+    [Fact]
+    public async Task Providers_killed_mid_request_gives_a_prompt_problem_and_the_key_works_after_restart()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 1);
+        // Slow vendors, so the kill lands while the request is inside providers.
+        await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "default", ["Vendors__VendorA__LatenciesMs__0"] = "3000" });
+        try
+        {
+            var key = Guid.NewGuid().ToString();
+            var clock = Stopwatch.StartNew();
+            var pending = Send(tenant, sessions[0], key);
+            await Task.Delay(700);
+            await System.KillAsync("providers");
+            fixture.Ledger.Fault("SIGKILL providers mid-request");
+            using (var response = await pending)
+            {
+                Assert.True(response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable,
+                    $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the client waited {clock.Elapsed}");
+            await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "fast", ["Vendors__VendorA__LatenciesMs__0"] = "0" });
+            using var retried = await Send(tenant, sessions[0], key);
+            Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+            fixture.Ledger.Requests(2);
+        }
+        finally
+        {
+            await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "fast", ["Vendors__VendorA__LatenciesMs__0"] = "0" });
+        }
+    }
+
+    [Fact]
+    public async Task Vendors_that_always_fail_give_502_with_attempts_and_charge_nothing()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 1);
+        await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "failing" });
+        fixture.Ledger.Fault("vendors configured to always fail");
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var response = await Send(tenant, sessions[0], Guid.NewGuid().ToString());
+                var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+                Assert.NotEmpty(body["attempts"]!.AsArray());
+                Assert.All(body["attempts"]!.AsArray(), a => Assert.NotEqual("ok", a!["outcome"]!.GetValue<string>()));
+            }
+
+            fixture.Ledger.Requests(3);
+            var transcript = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{sessions[0]}/transcript", HttpStatusCode.OK);
+            Assert.DoesNotContain(transcript["messages"]!.AsArray(), m => m!["role"]!.GetValue<string>() == "assistant");
+            await Task.Delay(1500);
+            var usage = await Usage.WaitForTotalsAsync(tenant, 0, TimeSpan.Zero);
+            Assert.Equal(0, usage["totals"]!["messages"]!.GetValue<int>());
+            Assert.Equal(0m, usage["totals"]!["costUsd"]!.GetValue<decimal>());
+        }
+        finally
+        {
+            await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "fast" });
+        }
+    }
+
+    private async Task<(Tenant Tenant, IReadOnlyList<Guid> Sessions)> PrepareAsync(int sessionCount)
+    {
+        var tenant = await Tenant.CreateAsync(System);
+        var agent = (await tenant.CreateAgentAsync())["id"]!.GetValue<Guid>();
+        var sessions = new List<Guid>();
+        for (var i = 0; i < sessionCount; i++)
+        {
+            sessions.Add((await tenant.CreateSessionAsync(agent))["id"]!.GetValue<Guid>());
+        }
+
+        return (tenant, sessions);
+    }
+
+    private async Task AssertExactUsage(Tenant tenant, MessageLoad load, int expectedMessages, TimeSpan wait)
+    {
+        fixture.Ledger.Requests(load.Requests);
+        Assert.Empty(load.Failures);
+        var (messages, tokensIn, tokensOut, cost) = load.Sum();
+        Assert.Equal(expectedMessages, messages);
+        var usage = await Usage.WaitForTotalsAsync(tenant, expectedMessages, wait);
+        var counted = usage["totals"]!["messages"]!.GetValue<int>();
+        fixture.Ledger.Lost(Math.Max(0, expectedMessages - counted));
+        fixture.Ledger.DoubleCounted(Math.Max(0, counted - expectedMessages));
+        Assert.Equal(expectedMessages, counted);
+        Assert.Equal(tokensIn, usage["totals"]!["tokensIn"]!.GetValue<long>());
+        Assert.Equal(tokensOut, usage["totals"]!["tokensOut"]!.GetValue<long>());
+        Assert.Equal(cost, usage["totals"]!["costUsd"]!.GetValue<decimal>());
+    }
+
+    private static Task<HttpResponseMessage> Send(Tenant tenant, Guid session, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{session}/messages") { Content = JsonContent.Create(new { content = "Are you there?" }) };
+        request.Headers.Add("Idempotency-Key", key);
+        return tenant.Client.SendAsync(request);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace StitchFin.FaultTests;
+
+/// <summary>Sends messages through the edge with a unique Idempotency-Key each, optionally retrying a failed send with the same key.</summary>
+public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
+{
+    public ConcurrentDictionary<string, JsonNode> Responses { get; } = new();
+
+    public ConcurrentBag<(string Key, int Status)> Failures { get; } = [];
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    private long _requests;
+    private long _started;
+
+    public long Started => Interlocked.Read(ref _started);
+
+    public async Task RunAsync(int count, int concurrency, bool retryUntilSuccess, TimeSpan retryFor)
+    {
+        using var gate = new SemaphoreSlim(concurrency);
+        var tasks = Enumerable.Range(0, count).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                Interlocked.Increment(ref _started);
+                await SendOneAsync(i, retryUntilSuccess, retryFor);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+        await Task.WhenAll(tasks);
+    }
+
+    private async Task SendOneAsync(int index, bool retry, TimeSpan retryFor)
+    {
+        var key = $"load-{Guid.NewGuid():N}";
+        var session = sessions[index % sessions.Count];
+        var deadline = DateTime.UtcNow + retryFor;
+        while (true)
+        {
+            Interlocked.Increment(ref _requests);
+            int status;
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{session}/messages")
+                {
+                    Content = JsonContent.Create(new { content = $"Load message {index} with some words to count" }),
+                };
+                request.Headers.Add("Idempotency-Key", key);
+                using var response = await tenant.Client.SendAsync(request);
+                status = (int)response.StatusCode;
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    Responses[key] = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                status = 0;
+            }
+            catch (TaskCanceledException)
+            {
+                status = -1;
+            }
+
+            if (!retry || DateTime.UtcNow > deadline)
+            {
+                Failures.Add((key, status));
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    public (int Messages, long TokensIn, long TokensOut, decimal Cost) Sum() =>
+        (Responses.Count,
+         Responses.Values.Sum(r => (long)r["usage"]!["tokensIn"]!.GetValue<int>()),
+         Responses.Values.Sum(r => (long)r["usage"]!["tokensOut"]!.GetValue<int>()),
+         Responses.Values.Sum(r => r["usage"]!["costUsd"]!.GetValue<decimal>()));
+}

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using StitchFin.Testing;
+using Xunit;
+
+namespace StitchFin.Testing;
+
+/// <summary>
+/// The whole system as real processes, started by the README's run script in an isolated copy: its own
+/// ports, databases, RabbitMQ virtual host and run directory, so it can run beside a developer's system and
+/// beside other test projects. Single services can be stopped, killed and started again.
+/// </summary>
+public sealed class StitchFinSystem : IAsyncLifetime
+{
+    public const string AdminKey = "e2e-admin-key-0123456789";
+    private static readonly string[] Services = ["gateway", "tenancy", "conversation", "providers", "voice", "metering"];
+
+    private readonly string _id = Guid.NewGuid().ToString("N")[..8];
+    private readonly Dictionary<string, int> _ports = [];
+    private readonly Dictionary<string, string> _overrides;
+    private readonly bool _dedicatedBroker;
+    private DedicatedRabbitMq? _broker;
+
+    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false)
+    {
+    }
+
+    /// <param name="configurationOverrides">ASP.NET configuration (Section__Key) for every service.</param>
+    /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop.</param>
+    public StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker)
+    {
+        _overrides = new Dictionary<string, string>(configurationOverrides);
+        _dedicatedBroker = dedicatedBroker;
+        RunDirectory = Path.Combine(RepositoryRoot.Path, ".local", $"e2e-{_id}");
+    }
+
+    public DedicatedRabbitMq Broker => _broker ?? throw new InvalidOperationException("This system shares the local broker.");
+
+    public string RunDirectory { get; }
+
+    public Uri EdgeUrl => new($"http://127.0.0.1:{_ports["gateway"]}/");
+
+    public Uri ServiceUrl(string service) => new($"http://127.0.0.1:{_ports[service]}/");
+
+    public string DatabasePrefix => $"e2e_{_id}";
+
+    public string VirtualHost => $"e2e-{_id}";
+
+    public HttpClient CreateClient(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = EdgeUrl, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-API-Key", apiKey);
+        }
+
+        return client;
+    }
+
+    public async Task InitializeAsync()
+    {
+        var ports = FreePorts(Services.Length);
+        for (var i = 0; i < Services.Length; i++)
+        {
+            _ports[Services[i]] = ports[i];
+        }
+
+        if (_dedicatedBroker)
+        {
+            _broker = await DedicatedRabbitMq.StartAsync($"e2e{_id}");
+        }
+
+        await RunScriptAsync(["up", "--detach"], TimeSpan.FromMinutes(4));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await RunScriptAsync(["down"], TimeSpan.FromMinutes(1));
+        var local = LocalInfrastructure.FromEnvironment();
+        foreach (var service in new[] { "tenancy", "conversation", "metering" })
+        {
+            await local.DropDatabaseAsync($"{DatabasePrefix}_{service}");
+        }
+
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync();
+        }
+        else
+        {
+            await local.DeleteVirtualHostAsync(VirtualHost);
+        }
+    }
+
+    /// <summary>Restarts one service with extra configuration (kept for later restarts of any service).</summary>
+    public async Task RestartWithAsync(string service, IReadOnlyDictionary<string, string> configuration)
+    {
+        var path = Path.Combine(RunDirectory, "overrides.env");
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [];
+        foreach (var (key, value) in configuration)
+        {
+            lines.RemoveAll(line => line.StartsWith($"{key}=", StringComparison.Ordinal));
+            lines.Add($"{key}={value}");
+        }
+
+        await File.WriteAllLinesAsync(path, lines);
+        await RunScriptAsync(["restart", service], TimeSpan.FromMinutes(2));
+    }
+
+    public Task StopAsync(string service) => RunScriptAsync(["stop", service], TimeSpan.FromMinutes(1));
+
+    public Task KillAsync(string service) => RunScriptAsync(["kill", service], TimeSpan.FromMinutes(1));
+
+    public Task StartAsync(string service) => RunScriptAsync(["start", service], TimeSpan.FromMinutes(2));
+
+    /// <summary>Every line the services have logged so far.</summary>
+    public IEnumerable<string> LogLines() =>
+        Directory.EnumerateFiles(RunDirectory, "*.log").SelectMany(File.ReadLines);
+
+    private async Task RunScriptAsync(string[] arguments, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "run.sh"), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepositoryRoot.Path,
+        };
+        start.Environment["STITCHFIN_RUN_DIR"] = RunDirectory;
+        start.Environment["STITCHFIN_SKIP_BUILD"] = "1";
+        start.Environment["STITCHFIN_CONFIGURATION"] = BuildConfiguration;
+        start.Environment["STITCHFIN_DB_PREFIX"] = DatabasePrefix;
+        start.Environment["STITCHFIN_RABBITMQ_VHOST"] = VirtualHost;
+        start.Environment["STITCHFIN_ADMIN_KEY"] = AdminKey;
+        start.Environment["STITCHFIN_EDGE_PORT"] = Port("gateway");
+        start.Environment["STITCHFIN_TENANCY_PORT"] = Port("tenancy");
+        start.Environment["STITCHFIN_CONVERSATION_PORT"] = Port("conversation");
+        start.Environment["STITCHFIN_PROVIDERS_PORT"] = Port("providers");
+        start.Environment["STITCHFIN_VOICE_PORT"] = Port("voice");
+        start.Environment["STITCHFIN_METERING_PORT"] = Port("metering");
+        if (_broker is not null)
+        {
+            start.Environment["STITCHFIN_SKIP_INFRA"] = "1";
+            start.Environment["STITCHFIN_RABBITMQ_PORT"] = _broker.Port.ToString(CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (key, value) in _overrides)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"run.sh {string.Join(' ', arguments)} did not finish in {timeout}: {await errors}");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"run.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await errors}");
+        }
+    }
+
+    private string Port(string service) => _ports[service].ToString(CultureInfo.InvariantCulture);
+
+#if DEBUG
+    private const string BuildConfiguration = "Debug";
+#else
+    private const string BuildConfiguration = "Release";
+#endif
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ =>
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return listener;
+        }).ToList();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}
