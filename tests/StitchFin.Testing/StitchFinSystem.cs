@@ -23,19 +23,26 @@ public sealed class StitchFinSystem : IAsyncLifetime
     private readonly Dictionary<string, string> _overrides;
     private readonly bool _dedicatedBroker;
     private DedicatedRabbitMq? _broker;
+    private OtlpTraceReceiver? _traces;
 
-    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false)
+    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false, tracing: true)
     {
     }
 
     /// <param name="configurationOverrides">ASP.NET configuration (Section__Key) for every service.</param>
     /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop.</param>
-    public StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker)
+    /// <param name="tracing">Export every service's telemetry over OTLP to <see cref="Traces"/>.</param>
+    public StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool tracing = false)
     {
         _overrides = new Dictionary<string, string>(configurationOverrides);
         _dedicatedBroker = dedicatedBroker;
+        _tracing = tracing;
         RunDirectory = Path.Combine(RepositoryRoot.Path, ".local", $"e2e-{_id}");
     }
+
+    private readonly bool _tracing;
+
+    public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("This system was started without tracing.");
 
     public DedicatedRabbitMq Broker => _broker ?? throw new InvalidOperationException("This system shares the local broker.");
 
@@ -73,6 +80,14 @@ public sealed class StitchFinSystem : IAsyncLifetime
             _broker = await DedicatedRabbitMq.StartAsync($"e2e{_id}");
         }
 
+        if (_tracing)
+        {
+            _traces = await OtlpTraceReceiver.StartAsync();
+            _overrides["OTEL_EXPORTER_OTLP_ENDPOINT"] = _traces.Endpoint.ToString().TrimEnd('/');
+            _overrides["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            _overrides["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+        }
+
         await RunScriptAsync(["up", "--detach"], TimeSpan.FromMinutes(4));
     }
 
@@ -83,6 +98,11 @@ public sealed class StitchFinSystem : IAsyncLifetime
         foreach (var service in new[] { "tenancy", "conversation", "metering" })
         {
             await local.DropDatabaseAsync($"{DatabasePrefix}_{service}");
+        }
+
+        if (_traces is not null)
+        {
+            await _traces.DisposeAsync();
         }
 
         if (_broker is not null)
