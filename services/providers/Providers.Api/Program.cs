@@ -1,4 +1,6 @@
 using StitchFin.Providers;
+using StitchFin.Providers.Completions;
+using StitchFin.Providers.Vendors;
 using StitchFin.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,7 +9,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.MapProvidersEndpoints();
+app.MapVendorsApi();
+app.MapCompletionsApi();
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,10 @@
+using StitchFin.Testing;
+
+namespace StitchFin.Providers.Tests;
+
+public sealed class ProvidersConformanceTests : InternalServiceConformance<Program>
+{
+    protected override string ProtectedPath => "/internal/providers";
+
+    protected override IReadOnlyList<string> ReadinessChecks => [];
+}
