@@ -18,6 +18,7 @@ public sealed record RabbitMqEndpoint(string Host, int Port, string Username, st
 public sealed class TestInfrastructure : IAsyncDisposable
 {
     public const string SigningKey = "test-identity-signing-key-0123456789abcdef";
+    public const string TestPepper = "test-api-key-pepper-0123456789abcdef";
 
     private readonly Func<ValueTask> _cleanup;
 
@@ -44,6 +45,7 @@ public sealed class TestInfrastructure : IAsyncDisposable
         ["RabbitMq:Password"] = RabbitMq.Password,
         ["RabbitMq:VirtualHost"] = RabbitMq.VirtualHost,
         ["Identity:SigningKey"] = SigningKey,
+        ["ApiKeys:Pepper"] = TestPepper,
     };
 
     public static async Task<TestInfrastructure> StartAsync(string name)

@@ -1,8 +1,11 @@
-using StitchFin.Tenancy.Data;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
 using StitchFin.ServiceDefaults.Outbox;
+using StitchFin.Tenancy.Consumers;
+using StitchFin.Tenancy.Data;
+using StitchFin.Tenancy.Infrastructure;
+using StitchFin.Tenancy.Keys;
 
 namespace StitchFin.Tenancy;
 
@@ -12,13 +15,18 @@ public static class Extensions
     {
         builder.AddInternalIdentity();
         builder.AddServiceDatabase<TenancyDbContext>();
-        builder.AddMessaging();
+        builder.AddMessaging(bus => bus.AddConsumer<ApiKeyUsedConsumer>(typeof(ApiKeyUsedConsumerDefinition)));
         builder.Services.AddOutboxRelay<TenancyDbContext>();
-        return builder;
-    }
 
-    public static WebApplication MapTenancyEndpoints(this WebApplication app)
-    {
-        return app;
+        builder.Services.AddOptions<ApiKeyOptions>()
+            .Bind(builder.Configuration.GetSection(ApiKeyOptions.SectionName))
+            .Validate(o => o.Pepper.Length >= ApiKeyOptions.MinPepperLength,
+                $"{ApiKeyOptions.SectionName}:Pepper must be set to a secret of at least {ApiKeyOptions.MinPepperLength} characters.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ApiKeySecrets>();
+        builder.Services.AddSingleton<KeyTelemetry>();
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(
+            options => options.SerializerOptions.Converters.Add(new UtcTimestampJsonConverter()));
+        return builder;
     }
 }

@@ -1,5 +1,7 @@
-using StitchFin.Tenancy;
 using StitchFin.ServiceDefaults;
+using StitchFin.Tenancy;
+using StitchFin.Tenancy.Keys;
+using StitchFin.Tenancy.Tenants;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("tenancy");
@@ -7,7 +9,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.MapTenancyEndpoints();
+app.MapTenantsApi();
+app.MapKeysApi();
+app.MapInternalKeysApi();
 app.Run();
 
 public partial class Program;

@@ -2,11 +2,17 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Outbox;
+using StitchFin.Tenancy.Keys;
+using StitchFin.Tenancy.Tenants;
 
 namespace StitchFin.Tenancy.Data;
 
 public sealed class TenancyDbContext(DbContextOptions<TenancyDbContext> options) : DbContext(options)
 {
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(TenancyDbContext).Assembly);
