@@ -1,20 +1,82 @@
+using Microsoft.Extensions.Options;
+using StitchFin.Gateway.ApiKeys;
+using StitchFin.Gateway.Authentication;
+using StitchFin.Gateway.Consumers;
+using StitchFin.Gateway.Dashboard;
 using StitchFin.Gateway.Health;
+using StitchFin.Gateway.Http;
+using StitchFin.Gateway.Proxy;
+using StitchFin.Gateway.RateLimiting;
 using StitchFin.ServiceDefaults.Identity;
+using StitchFin.ServiceDefaults.Messaging;
 
 namespace StitchFin.Gateway;
 
 public static class Extensions
 {
+    public const string CorsPolicy = "edge";
+
+    /// <summary>Headers a browser client may read from a cross-origin response.</summary>
+    private static readonly string[] ExposedHeaders =
+        ["Retry-After", "Idempotent-Replayed", "X-Transcript", "X-Reply-Text", "X-Session-Message-Id", RequestIds.HeaderName];
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         builder.AddInternalIdentitySigning();
-        builder.Services.AddHttpClient(ReadinessApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        services.AddOptions<EdgeOptions>()
+            .Bind(builder.Configuration.GetSection(EdgeOptions.SectionName))
+            .Validate(o => o.RateLimit is { TokenLimit: > 0, TokensPerPeriod: > 0 } && o.RateLimit.ReplenishmentPeriod > TimeSpan.Zero,
+                "Edge:RateLimit needs a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod.")
+            .Validate(o => o.ApiKeys.CacheDuration > TimeSpan.Zero && o.ApiKeys.UsageInterval > TimeSpan.Zero && o.ApiKeys.CacheSizeLimit > 0,
+                "Edge:ApiKeys needs a positive CacheDuration, UsageInterval and CacheSizeLimit.")
+            .ValidateOnStart();
+        services.AddEdgeProblemDetails();
+
+        services.AddHttpClient(ReadinessApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
+        services.AddHttpClient(TenancyKeyClient.HttpClientName, (provider, http) =>
+        {
+            http.BaseAddress = new Uri(builder.Configuration["Services:Tenancy"] ?? "http://127.0.0.1:5101");
+            http.Timeout = provider.GetRequiredService<IOptions<EdgeOptions>>().Value.ApiKeys.VerifyTimeout;
+        });
+        services.AddSingleton<TenancyKeyClient>();
+        services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<ApiKeyUsageTracker>();
+        services.AddEdgeAuthentication();
+        services.AddEdgeRateLimiting();
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<EdgeOptions>>((cors, edge) =>
+            cors.AddPolicy(CorsPolicy, policy => policy
+                .WithOrigins(edge.Value.Cors.Origins)
+                .AllowAnyHeader()
+                .AllowAnyMethod()
+                .WithExposedHeaders(ExposedHeaders)));
+
+        builder.AddMessaging(
+            bus => bus.AddConsumer<ApiKeyRevokedConsumer>(),
+            ApiKeyRevocations.ConfigureEndpoint);
+        // Registered after the bus so it stops first and can report the last usages while the bus is up.
+        services.AddHostedService<ApiKeyUsagePublisher>();
+
+        services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddTransforms(ForwardingTransforms.Apply);
         return builder;
     }
 
+    /// <summary>The edge pipeline: request id, routing, CORS, body limits, authentication, rate limits, then the routes.</summary>
     public static WebApplication MapGatewayEndpoints(this WebApplication app)
     {
+        app.UseRequestIds();
+        app.UseRouting();
+        app.UseCors();
+        app.UseDashboard();
+        app.UseRequestBodyLimits();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseProxyErrorProblems();
+
         app.MapReadinessApi();
         app.MapReverseProxy();
         return app;

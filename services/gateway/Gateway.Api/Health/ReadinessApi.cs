@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Yarp.ReverseProxy.Configuration;
+using ServiceDefaultsExtensions = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Gateway.Health;
 
@@ -8,25 +10,32 @@ public static class ReadinessApi
 {
     public const string HttpClientName = "readiness";
 
+    /// <summary>The edge's own entry in the readiness report (its bus connection and liveness).</summary>
+    public const string EdgeService = "gateway";
+
     public static IEndpointRouteBuilder MapReadinessApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", () => TypedResults.Ok(new EdgeHealth("ok"))).AllowAnonymous().DisableRateLimiting();
-        app.MapGet("/health/ready", GetReadinessAsync).AllowAnonymous().DisableRateLimiting();
+        // Ordered ahead of the shared health-check endpoint on the same path: at the edge, "ready" means everything.
+        app.MapGet("/health", () => TypedResults.Ok(new EdgeHealth("ok"))).AllowAnonymous().DisableRateLimiting().WithOrder(-1);
+        app.MapGet("/health/ready", GetReadinessAsync).AllowAnonymous().DisableRateLimiting().WithOrder(-1);
         return app;
     }
 
     public static async Task<Results<Ok<EdgeReadiness>, JsonHttpResult<EdgeReadiness>>> GetReadinessAsync(
-        IProxyConfigProvider proxyConfig, IHttpClientFactory httpClients, CancellationToken cancellationToken)
+        IProxyConfigProvider proxyConfig, IHttpClientFactory httpClients, HealthCheckService edgeHealth, CancellationToken cancellationToken)
     {
         var http = httpClients.CreateClient(HttpClientName);
         var checks = proxyConfig.GetConfig().Clusters
             .SelectMany(cluster => (cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
                 .Select(destination => (Service: cluster.ClusterId, destination.Value.Address)))
             .Select(async target => (target.Service, Ready: await IsReadyAsync(http, target.Address, cancellationToken)));
+        var edge = edgeHealth.CheckHealthAsync(
+            check => check.Tags.Contains(ServiceDefaultsExtensions.ReadyTag) || check.Tags.Contains("live"), cancellationToken);
         var results = await Task.WhenAll(checks);
         var services = results
             .GroupBy(r => r.Service)
             .ToDictionary(g => g.Key, g => g.All(r => r.Ready) ? "ok" : "unavailable");
+        services[EdgeService] = (await edge).Status == HealthStatus.Healthy ? "ok" : "unavailable";
         var ready = services.Values.All(status => status == "ok");
         var body = new EdgeReadiness(ready ? "ok" : "unavailable", services);
         return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);

@@ -1,0 +1,50 @@
+namespace StitchFin.Gateway;
+
+/// <summary>Settings of the edge, bound from the <c>Edge</c> configuration section.</summary>
+public sealed class EdgeOptions
+{
+    public const string SectionName = "Edge";
+
+    /// <summary>The secret <c>POST /tenants</c> requires in <c>X-Admin-Key</c>; empty refuses every admin call.</summary>
+    public string AdminKey { get; set; } = "";
+
+    /// <summary>The built dashboard; unset means the repository's <c>web/dist</c> when it exists.</summary>
+    public string? DashboardPath { get; set; }
+
+    public EdgeCorsOptions Cors { get; set; } = new();
+
+    public EdgeRateLimitOptions RateLimit { get; set; } = new();
+
+    public EdgeApiKeyOptions ApiKeys { get; set; } = new();
+}
+
+public sealed class EdgeCorsOptions
+{
+    public string[] Origins { get; set; } = [];
+}
+
+/// <summary>One token bucket per tenant (per client IP for the admin route).</summary>
+public sealed class EdgeRateLimitOptions
+{
+    public int TokenLimit { get; set; } = 200;
+
+    public int TokensPerPeriod { get; set; } = 100;
+
+    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+public sealed class EdgeApiKeyOptions
+{
+    /// <summary>How long a verified key is trusted without asking tenancy again; revocations evict sooner.</summary>
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long an unknown key is remembered, so a flood of bad keys does not reach tenancy.</summary>
+    public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At most one <c>ApiKeyUsed</c> per key per interval.</summary>
+    public TimeSpan UsageInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan VerifyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int CacheSizeLimit { get; set; } = 100_000;
+}

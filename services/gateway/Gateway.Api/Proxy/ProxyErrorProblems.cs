@@ -1,0 +1,55 @@
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+using StitchFin.Gateway.Http;
+
+namespace StitchFin.Gateway.Proxy;
+
+/// <summary>
+/// YARP answers a failed forward with a bare status code; this turns it into a problem that names the service,
+/// so a backend that is down is a prompt 502/503 problem for the client.
+/// </summary>
+public static class ProxyErrorProblems
+{
+    public static IApplicationBuilder UseProxyErrorProblems(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        await next(context);
+        if (context.Features.Get<IForwarderErrorFeature>() is not { } error || context.Response.HasStarted
+            || error.Error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
+        {
+            return;
+        }
+
+        var service = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.ClusterId ?? "upstream";
+        var (status, title, detail) = error switch
+        {
+            { Exception: var ex } when IsBodyTooLarge(ex) =>
+                (StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than this route accepts."),
+            { Error: ForwarderError.NoAvailableDestinations } =>
+                (StatusCodes.Status503ServiceUnavailable, "Service unavailable", $"The {service} service is not available right now."),
+            { Error: ForwarderError.RequestTimedOut } =>
+                (StatusCodes.Status504GatewayTimeout, "Gateway timeout", $"The {service} service did not answer in time."),
+            { Error: ForwarderError.RequestBodyClient } =>
+                (StatusCodes.Status400BadRequest, "Bad request", "The request body could not be read."),
+            _ => (StatusCodes.Status502BadGateway, "Bad gateway", $"The {service} service could not be reached."),
+        };
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "5";
+        }
+
+        await EdgeProblems.WriteAsync(context, status, title, detail);
+    });
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text.Json;
+using StitchFin.Gateway.Tests.Infrastructure;
+
+namespace StitchFin.Gateway.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class HealthTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task Health_is_ok_without_a_key()
+    {
+        using var response = await fixture.Gateway.CreateClient().GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("ok", json.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Ready_reports_every_service_and_the_edge_itself()
+    {
+        using var response = await fixture.Gateway.CreateClient().GetAsync("/health/ready");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        var services = json.RootElement.GetProperty("services");
+        foreach (var service in GatewayFixture.Clusters.Append("gateway"))
+        {
+            Assert.Equal("ok", services.GetProperty(service).GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_service_that_is_down_makes_ready_503_naming_it_and_its_routes_a_prompt_502_problem()
+    {
+        await using var gateway = fixture.CreateGateway(new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Clusters:voice:Destinations:primary:Address"] = GatewayFixture.ClosedPortAddress(),
+        });
+        var client = gateway.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(20);
+
+        using var ready = await client.GetAsync("/health/ready");
+        var body = await ready.Content.ReadAsStringAsync();
+        Assert.True(ready.StatusCode == HttpStatusCode.ServiceUnavailable, body);
+        using var json = JsonDocument.Parse(body);
+        var services = json.RootElement.GetProperty("services");
+        Assert.Equal("unavailable", services.GetProperty("voice").GetString());
+        Assert.Equal("ok", services.GetProperty("conversation").GetString());
+
+        var key = fixture.Backend.AddKey();
+        using var audio = new ByteArrayContent(new byte[64]);
+        audio.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("audio/wav");
+        using var voice = await fixture.ClientWithKey(key.ApiKey, gateway).PostAsync($"/sessions/{Guid.NewGuid()}/voice", audio);
+        Assert.True(voice.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, voice.StatusCode.ToString());
+        var problem = await ProblemAssert.IsProblemAsync(voice, voice.StatusCode);
+        Assert.Contains("voice", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var text = await fixture.ClientWithKey(key.ApiKey, gateway).GetAsync("/agents");
+        Assert.Equal(HttpStatusCode.OK, text.StatusCode);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using StitchFin.Gateway.ApiKeys;
+using StitchFin.ServiceDefaults.Identity;
+using StitchFin.Testing;
+
+namespace StitchFin.Gateway.Tests.Infrastructure;
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
+
+/// <summary>
+/// Real RabbitMQ (a fresh virtual host), the fake backend behind every cluster, a test bus, and the gateway with
+/// a fake clock (cache lifetimes and usage reports move only when a test advances it).
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public const string AdminKey = "test-admin-key-3f9c1d7e5b";
+    public const string AllowedOrigin = "http://dashboard.test";
+    public static readonly string[] Clusters = ["tenancy", "conversation", "providers", "voice", "metering"];
+
+    private TestInfrastructure? _infrastructure;
+
+    public FakeBackend Backend { get; private set; } = null!;
+
+    public TestBus Bus { get; private set; } = null!;
+
+    public GatewayFactory Gateway { get; private set; } = null!;
+
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    public InternalIdentitySigner Signer => Gateway.Services.GetRequiredService<InternalIdentitySigner>();
+
+    public ApiKeyVerifier Verifier => Gateway.Services.GetRequiredService<ApiKeyVerifier>();
+
+    public async Task InitializeAsync()
+    {
+        _infrastructure = await TestInfrastructure.StartAsync("gateway");
+        Backend = await FakeBackend.StartAsync();
+        Gateway = CreateGateway(new Dictionary<string, string?>(), services => services.AddSingleton<TimeProvider>(Time));
+        Bus = await TestBus.StartAsync(_infrastructure.RabbitMq);
+        await WaitUntilReadyAsync(Gateway.CreateClient());
+    }
+
+    /// <summary>Another gateway on the same broker and backend, with settings changed (limits, dashboard, clusters).</summary>
+    public GatewayFactory CreateGateway(IDictionary<string, string?> overrides, Action<IServiceCollection>? replaceServices = null)
+    {
+        var configuration = _infrastructure!.Configuration;
+        configuration["Services:Tenancy"] = Backend.Address;
+        foreach (var cluster in Clusters)
+        {
+            configuration[$"ReverseProxy:Clusters:{cluster}:Destinations:primary:Address"] = Backend.Address;
+        }
+
+        configuration["Edge:AdminKey"] = AdminKey;
+        configuration["Edge:Cors:Origins:0"] = AllowedOrigin;
+        // A dashboard built into the repository must not change what these tests see.
+        configuration["Edge:DashboardPath"] = Path.Combine(Path.GetTempPath(), "stitchfin-no-dashboard-" + Guid.NewGuid().ToString("N"));
+        configuration["Logging:Capture:LogLevel:Default"] = "Trace";
+        foreach (var (key, value) in overrides)
+        {
+            configuration[key] = value;
+        }
+
+        var factory = new GatewayFactory(configuration, replaceServices);
+        _ = factory.Server;
+        return factory;
+    }
+
+    public static string ClosedPortAddress()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}/";
+    }
+
+    public HttpClient ClientWithKey(string apiKey, GatewayFactory? gateway = null)
+    {
+        var client = (gateway ?? Gateway).CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", apiKey);
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Bus.DisposeAsync();
+        await Gateway.DisposeAsync();
+        await Backend.DisposeAsync();
+        if (_infrastructure is not null)
+        {
+            await _infrastructure.DisposeAsync();
+        }
+    }
+
+    /// <summary>The bus connects in the background; revocations reach the edge only once its endpoint is bound.</summary>
+    public static async Task WaitUntilReadyAsync(HttpClient client)
+    {
+        string body = "";
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            using var response = await client.GetAsync("/health/ready");
+            body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new InvalidOperationException("The gateway did not become ready: " + body);
+    }
+
+    public static async Task<EchoedRequest> ReadEchoAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var echo = (await response.Content.ReadFromJsonAsync<EchoedRequest>())!;
+        // Header names are case-insensitive; HttpClient canonicalises some (X-Request-ID).
+        return echo with { Headers = new Dictionary<string, string>(echo.Headers, StringComparer.OrdinalIgnoreCase) };
+    }
+}
