@@ -1,4 +1,10 @@
+using StitchFin.Conversation.Agents;
+using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
+using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Messages;
+using StitchFin.Conversation.Pricing;
+using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
@@ -14,11 +20,35 @@ public static class Extensions
         builder.AddServiceDatabase<ConversationDbContext>();
         builder.AddMessaging();
         builder.Services.AddOutboxRelay<ConversationDbContext>();
+
+        builder.Services.AddSingleton<ConversationTelemetry>();
+        builder.Services.Configure<PricingOptions>(options => builder.Configuration.GetSection(PricingOptions.SectionName).Bind(options.Providers));
+        builder.Services.AddSingleton<PriceList>();
+
+        builder.Services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.SectionName));
+        builder.Services.AddScoped<IdempotencyStore>();
+        builder.Services.AddSingleton<IdempotencyCleanupService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<IdempotencyCleanupService>());
+
+        var providersBaseAddress = builder.Configuration["Services:Providers"] ?? ProvidersClient.DefaultBaseAddress;
+        var providersTimeout = builder.Configuration.GetSection(ProvidersClientOptions.SectionName).Get<ProvidersClientOptions>()?.Timeout
+            ?? new ProvidersClientOptions().Timeout;
+        builder.Services.AddHttpClient<ProvidersClient>(http =>
+        {
+            http.BaseAddress = new Uri(providersBaseAddress.TrimEnd('/') + "/");
+            http.Timeout = providersTimeout;
+        }).AddInternalIdentityPropagation();
+
+        builder.Services.AddScoped<MessageExchangeService>();
         return builder;
     }
 
     public static WebApplication MapConversationEndpoints(this WebApplication app)
     {
+        app.MapAgentsApi();
+        app.MapSessionsApi();
+        app.MapMessagesApi();
+        app.MapInternalMessagesApi();
         return app;
     }
 }

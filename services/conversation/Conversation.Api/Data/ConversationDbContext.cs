@@ -1,5 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using StitchFin.Conversation.Agents;
+using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Outbox;
 
@@ -7,6 +10,11 @@ namespace StitchFin.Conversation.Data;
 
 public sealed class ConversationDbContext(DbContextOptions<ConversationDbContext> options) : DbContext(options)
 {
+    public DbSet<Agent> Agents => Set<Agent>();
+    public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<SessionMessage> Messages => Set<SessionMessage>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(ConversationDbContext).Assembly);

@@ -1,0 +1,18 @@
+namespace StitchFin.Conversation.Agents;
+
+public sealed class Agent
+{
+    public Guid Id { get; init; }
+    public Guid TenantId { get; init; }
+    public required string Name { get; set; }
+    public required string PrimaryProvider { get; set; }
+    public string? FallbackProvider { get; set; }
+    public required string SystemPrompt { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Soft delete: the agent disappears from the API, its sessions and transcripts stay.</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    public AgentResponse ToResponse() => new(Id, Name, PrimaryProvider, FallbackProvider, SystemPrompt, CreatedAt, UpdatedAt);
+}

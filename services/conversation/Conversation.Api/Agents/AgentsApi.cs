@@ -1,0 +1,100 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using StitchFin.Conversation.Data;
+using StitchFin.ServiceDefaults.Identity;
+
+namespace StitchFin.Conversation.Agents;
+
+public static class AgentsApi
+{
+    public static RouteGroupBuilder MapAgentsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/agents").WithTags("Agents");
+        group.MapGet("/", ListAgents);
+        group.MapPost("/", CreateAgent);
+        group.MapGet("/{id:guid}", GetAgent);
+        group.MapPut("/{id:guid}", UpdateAgent);
+        group.MapDelete("/{id:guid}", DeleteAgent);
+        return group;
+    }
+
+    public static async Task<Ok<List<AgentResponse>>> ListAgents(ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    {
+        var agents = await db.LiveAgents(tenant.Id)
+            .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id)
+            .Select(a => new AgentResponse(a.Id, a.Name, a.PrimaryProvider, a.FallbackProvider, a.SystemPrompt, a.CreatedAt, a.UpdatedAt))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(agents);
+    }
+
+    public static async Task<Results<Created<AgentResponse>, ValidationProblem>> CreateAgent(
+        AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = AgentValidator.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var now = time.GetUtcNowMicroseconds();
+        var agent = new Agent
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenant.Id,
+            Name = request.Name!,
+            PrimaryProvider = request.PrimaryProvider!,
+            FallbackProvider = request.FallbackProvider,
+            SystemPrompt = request.SystemPrompt ?? "",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Agents.Add(agent);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/agents/{agent.Id}", agent.ToResponse());
+    }
+
+    public static async Task<Results<Ok<AgentResponse>, NotFound>> GetAgent(
+        Guid id, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    {
+        var agent = await db.LiveAgents(tenant.Id).AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        return agent is null ? TypedResults.NotFound() : TypedResults.Ok(agent.ToResponse());
+    }
+
+    public static async Task<Results<Ok<AgentResponse>, NotFound, ValidationProblem>> UpdateAgent(
+        Guid id, AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var agent = await db.LiveAgents(tenant.Id).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (agent is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var errors = AgentValidator.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        agent.Name = request.Name!;
+        agent.PrimaryProvider = request.PrimaryProvider!;
+        agent.FallbackProvider = request.FallbackProvider;
+        agent.SystemPrompt = request.SystemPrompt ?? "";
+        agent.UpdatedAt = time.GetUtcNowMicroseconds();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(agent.ToResponse());
+    }
+
+    public static async Task<Results<NoContent, NotFound>> DeleteAgent(
+        Guid id, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNowMicroseconds();
+        var deleted = await db.LiveAgents(tenant.Id)
+            .Where(a => a.Id == id)
+            .ExecuteUpdateAsync(agent => agent.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), cancellationToken);
+        return deleted == 0 ? TypedResults.NotFound() : TypedResults.NoContent();
+    }
+
+    /// <summary>This tenant's agents that are not deleted: the only ones the agents API and new sessions see.</summary>
+    public static IQueryable<Agent> LiveAgents(this ConversationDbContext db, Guid tenantId) =>
+        db.Agents.Where(a => a.TenantId == tenantId && a.DeletedAt == null);
+}

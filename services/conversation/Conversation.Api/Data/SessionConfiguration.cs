@@ -1,0 +1,34 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using StitchFin.Conversation.Sessions;
+
+namespace StitchFin.Conversation.Data;
+
+public sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
+{
+    public void Configure(EntityTypeBuilder<Session> builder)
+    {
+        builder.ToTable("sessions");
+        builder.HasKey(s => s.Id);
+        builder.Property(s => s.Id).ValueGeneratedNever();
+        builder.HasOne(s => s.Agent).WithMany().HasForeignKey(s => s.AgentId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(s => new { s.TenantId, s.CreatedAt });
+        builder.HasIndex(s => new { s.TenantId, s.AgentId, s.CreatedAt });
+    }
+}
+
+public sealed class SessionMessageConfiguration : IEntityTypeConfiguration<SessionMessage>
+{
+    public void Configure(EntityTypeBuilder<SessionMessage> builder)
+    {
+        builder.ToTable("messages");
+        builder.HasKey(m => m.Id);
+        builder.Property(m => m.Id).ValueGeneratedNever();
+        builder.Property(m => m.Role).HasMaxLength(16);
+        builder.Property(m => m.Channel).HasMaxLength(16);
+        builder.Property(m => m.Provider).HasMaxLength(32);
+        builder.Property(m => m.CostUsd).HasPrecision(18, 6);
+        builder.HasOne<Session>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(m => new { m.SessionId, m.Sequence }).IsUnique();
+    }
+}

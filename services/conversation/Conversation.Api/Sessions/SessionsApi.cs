@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using StitchFin.Conversation.Agents;
+using StitchFin.Conversation.Data;
+using StitchFin.ServiceDefaults.Identity;
+
+namespace StitchFin.Conversation.Sessions;
+
+public static class SessionsApi
+{
+    public static RouteGroupBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/sessions").WithTags("Sessions");
+        group.MapPost("/", CreateSession);
+        group.MapGet("/", ListSessions);
+        group.MapGet("/{id:guid}", GetSession);
+        group.MapGet("/{id:guid}/transcript", GetTranscript);
+        return group;
+    }
+
+    public static async Task<Results<Created<SessionResponse>, NotFound, ValidationProblem>> CreateSession(
+        CreateSessionRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.AgentId is not { } agentId || agentId == Guid.Empty)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["agentId"] = ["agentId is required."] });
+        }
+
+        if (!await db.LiveAgents(tenant.Id).AnyAsync(a => a.Id == agentId, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var now = time.GetUtcNowMicroseconds();
+        var session = new Session { Id = Guid.CreateVersion7(now), TenantId = tenant.Id, AgentId = agentId, CreatedAt = now };
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/sessions/{session.Id}", session.ToResponse());
+    }
+
+    public static async Task<Results<Ok<List<SessionResponse>>, ValidationProblem>> ListSessions(
+        string? agentId, string? limit, string? before, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    {
+        var query = SessionListQuery.Parse(agentId, limit, before, out var errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var sessions = db.Sessions.AsNoTracking().Where(s => s.TenantId == tenant.Id);
+        if (query.AgentId is { } agent)
+        {
+            sessions = sessions.Where(s => s.AgentId == agent);
+        }
+
+        if (query.Before is { } cursor)
+        {
+            sessions = sessions.Where(s => s.CreatedAt < cursor);
+        }
+
+        var page = await sessions
+            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.Id)
+            .Take(query.Limit)
+            .Select(s => new SessionResponse(s.Id, s.AgentId, s.CreatedAt, s.LastMessageAt, s.MessageCount))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(page);
+    }
+
+    public static async Task<Results<Ok<SessionResponse>, NotFound>> GetSession(
+        Guid id, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    {
+        var session = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.TenantId == tenant.Id, cancellationToken);
+        return session is null ? TypedResults.NotFound() : TypedResults.Ok(session.ToResponse());
+    }
+
+    public static async Task<Results<Ok<TranscriptResponse>, NotFound>> GetTranscript(
+        Guid id, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    {
+        var tenantId = tenant.Id;
+        var agentId = await db.Sessions.Where(s => s.Id == id && s.TenantId == tenantId).Select(s => (Guid?)s.AgentId).SingleOrDefaultAsync(cancellationToken);
+        if (agentId is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var messages = await db.Messages.AsNoTracking()
+            .Where(m => m.SessionId == id && m.TenantId == tenantId)
+            .OrderBy(m => m.Sequence)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new TranscriptResponse(id, agentId.Value, messages.ConvertAll(m => m.ToTranscriptMessage())));
+    }
+}

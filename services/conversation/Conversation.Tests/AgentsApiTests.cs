@@ -1,0 +1,203 @@
+using System.Net;
+using StitchFin.Conversation.Tests.Infrastructure;
+
+namespace StitchFin.Conversation.Tests;
+
+public sealed class AgentsApiTests(ConversationFixture fixture) : IClassFixture<ConversationFixture>
+{
+    public static TheoryData<string, string> InvalidBodies => new()
+    {
+        { """{"name":"","primaryProvider":"VendorA","fallbackProvider":null,"systemPrompt":""}""", "name" },
+        { """{"name":"   ","primaryProvider":"VendorA"}""", "name" },
+        { """{"primaryProvider":"VendorA"}""", "name" },
+        { $$"""{"name":"{{new string('n', 101)}}","primaryProvider":"VendorA"}""", "name" },
+        { """{"name":"Bot"}""", "primaryProvider" },
+        { """{"name":"Bot","primaryProvider":"vendora"}""", "primaryProvider" },
+        { """{"name":"Bot","primaryProvider":"VendorC"}""", "primaryProvider" },
+        { """{"name":"Bot","primaryProvider":"VendorA","fallbackProvider":"VendorA"}""", "fallbackProvider" },
+        { """{"name":"Bot","primaryProvider":"VendorB","fallbackProvider":"Vendor B"}""", "fallbackProvider" },
+        { $$"""{"name":"Bot","primaryProvider":"VendorA","systemPrompt":"{{new string('p', 8001)}}"}""", "systemPrompt" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidBodies))]
+    public async Task Invalid_agents_are_400_with_the_field_named(string body, string field)
+    {
+        var tenant = fixture.NewTenant();
+        var created = await tenant.SendAsync(HttpMethod.Post, "/agents", body);
+        AssertValidationProblem(created, field);
+
+        var agent = await tenant.CreateAgentAsync();
+        var updated = await tenant.SendAsync(HttpMethod.Put, $"/agents/{agent}", body);
+        AssertValidationProblem(updated, field);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("""{"name":42,"primaryProvider":"VendorA"}""")]
+    [InlineData("")]
+    public async Task Unreadable_bodies_are_400_problems(string body)
+    {
+        var reply = await fixture.NewTenant().SendAsync(HttpMethod.Post, "/agents", body);
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.Equal("application/problem+json", reply.ContentType);
+    }
+
+    [Fact]
+    public async Task Boundary_values_are_accepted_and_a_null_prompt_is_empty()
+    {
+        var tenant = fixture.NewTenant();
+        var name = new string('n', 100);
+        var prompt = new string('p', 8000);
+        var reply = await tenant.SendAsync(HttpMethod.Post, "/agents", new { name, primaryProvider = "VendorB", fallbackProvider = (string?)null, systemPrompt = prompt });
+        Assert.Equal(HttpStatusCode.Created, reply.Status);
+        var agent = reply.Json;
+        Assert.Equal(name, agent["name"]!.GetValue<string>());
+        Assert.Equal(prompt, agent["systemPrompt"]!.GetValue<string>());
+        Assert.Null(agent["fallbackProvider"]);
+        Assert.True(agent.AsObject().ContainsKey("fallbackProvider"));
+
+        var nullPrompt = await tenant.SendAsync(HttpMethod.Post, "/agents", """{"name":"x","primaryProvider":"VendorA","fallbackProvider":"VendorB","systemPrompt":null}""");
+        Assert.Equal(HttpStatusCode.Created, nullPrompt.Status);
+        Assert.Equal("", nullPrompt.Json["systemPrompt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Crud_round_trip_lists_newest_first()
+    {
+        var tenant = fixture.NewTenant();
+        var first = await tenant.CreateAgentAsync(name: "First");
+        var second = await tenant.CreateAgentAsync("VendorB", "VendorA", "Be terse.", "Second");
+
+        var one = await tenant.GetOkAsync($"/agents/{second}");
+        Assert.Equal("Second", one["name"]!.GetValue<string>());
+        Assert.Equal("VendorB", one["primaryProvider"]!.GetValue<string>());
+        Assert.Equal("VendorA", one["fallbackProvider"]!.GetValue<string>());
+        Assert.Equal("Be terse.", one["systemPrompt"]!.GetValue<string>());
+        Assert.Equal(one["createdAt"]!.GetValue<DateTimeOffset>(), one["updatedAt"]!.GetValue<DateTimeOffset>());
+
+        var list = await tenant.GetOkAsync("/agents");
+        Assert.Equal([second, first], list.AsArray().Select(a => a!["id"]!.GetValue<Guid>()));
+
+        var updated = await tenant.SendAsync(HttpMethod.Put, $"/agents/{first}", new { name = "Renamed", primaryProvider = "VendorA", fallbackProvider = (string?)null, systemPrompt = "New" });
+        Assert.Equal(HttpStatusCode.OK, updated.Status);
+        Assert.Equal("Renamed", updated.Json["name"]!.GetValue<string>());
+        Assert.Null(updated.Json["fallbackProvider"]);
+        Assert.True(updated.Json["updatedAt"]!.GetValue<DateTimeOffset>() > updated.Json["createdAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal("Renamed", (await tenant.GetOkAsync($"/agents/{first}"))["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Deleted_agents_are_gone_from_the_api_but_their_sessions_keep_their_transcripts()
+    {
+        var tenant = fixture.NewTenant();
+        var agent = await tenant.CreateAgentAsync();
+        var session = await tenant.CreateSessionAsync(agent);
+        await tenant.SendMessageOkAsync(session, "Before the agent was deleted");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.SendAsync(HttpMethod.Delete, $"/agents/{agent}")).Status);
+
+        AssertNotFound(await tenant.SendAsync(HttpMethod.Get, $"/agents/{agent}"));
+        AssertNotFound(await tenant.SendAsync(HttpMethod.Delete, $"/agents/{agent}"));
+        AssertNotFound(await tenant.SendAsync(HttpMethod.Put, $"/agents/{agent}", new { name = "Back", primaryProvider = "VendorA" }));
+        AssertNotFound(await tenant.SendAsync(HttpMethod.Post, "/sessions", new { agentId = agent }));
+        Assert.Empty((await tenant.GetOkAsync("/agents")).AsArray());
+
+        Assert.Equal(2, (await tenant.GetOkAsync($"/sessions/{session}"))["messageCount"]!.GetValue<int>());
+        Assert.Equal(2, (await tenant.GetOkAsync($"/sessions/{session}/transcript"))["messages"]!.AsArray().Count);
+        Assert.Single((await tenant.GetOkAsync($"/sessions?agentId={agent}")).AsArray());
+
+        // A message to a session whose agent is gone is refused, and nothing is stored or charged.
+        var callsBefore = fixture.Providers.Calls;
+        var refused = await tenant.SendMessageAsync(session, Guid.NewGuid().ToString(), "After the agent was deleted");
+        Assert.Equal(HttpStatusCode.Conflict, refused.Status);
+        Assert.Equal("application/problem+json", refused.ContentType);
+        Assert.Null(refused.RetryAfter);
+        Assert.Equal(callsBefore, fixture.Providers.Calls);
+        Assert.Equal(2, (await tenant.GetOkAsync($"/sessions/{session}"))["messageCount"]!.GetValue<int>());
+    }
+
+    public static TheoryData<string, string, bool> IdRoutes => new()
+    {
+        { "GET", "/agents/{agent}", false },
+        { "PUT", "/agents/{agent}", false },
+        { "DELETE", "/agents/{agent}", false },
+        { "POST", "/sessions", false },
+        { "GET", "/sessions/{session}", false },
+        { "GET", "/sessions/{session}/transcript", false },
+        { "POST", "/sessions/{session}/messages", false },
+        { "POST", "/internal/sessions/{session}/messages", false },
+        { "GET", "/agents/{agent}", true },
+        { "PUT", "/agents/{agent}", true },
+        { "DELETE", "/agents/{agent}", true },
+        { "POST", "/sessions", true },
+        { "GET", "/sessions/{session}", true },
+        { "GET", "/sessions/{session}/transcript", true },
+        { "POST", "/sessions/{session}/messages", true },
+        { "POST", "/internal/sessions/{session}/messages", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(IdRoutes))]
+    public async Task Unknown_ids_and_another_tenants_ids_are_404_alike(string method, string route, bool anotherTenants)
+    {
+        var owner = fixture.NewTenant();
+        var (agent, session) = anotherTenants
+            ? await OwnedAsync(owner)
+            : (Guid.NewGuid(), Guid.NewGuid());
+        var caller = fixture.NewTenant();
+        var path = route.Replace("{agent}", agent.ToString()).Replace("{session}", session.ToString());
+        object? body = (method, route) switch
+        {
+            ("PUT", _) => new { name = "Stolen", primaryProvider = "VendorA", fallbackProvider = (string?)null, systemPrompt = "" },
+            ("POST", "/sessions") => new { agentId = agent },
+            ("POST", "/internal/sessions/{session}/messages") => new { content = "hello", channel = "voice", requestFingerprint = (string?)null },
+            ("POST", _) => new { content = "hello" },
+            _ => null,
+        };
+        var callsBefore = fixture.Providers.Calls;
+
+        AssertNotFound(await caller.SendAsync(new HttpMethod(method), path, body, Guid.NewGuid().ToString()));
+
+        Assert.Equal(callsBefore, fixture.Providers.Calls);
+        if (anotherTenants)
+        {
+            Assert.Equal("Helper", (await owner.GetOkAsync($"/agents/{agent}"))["name"]!.GetValue<string>());
+            Assert.Equal(2, (await owner.GetOkAsync($"/sessions/{session}/transcript"))["messages"]!.AsArray().Count);
+        }
+    }
+
+    [Fact]
+    public async Task Lists_hold_only_the_callers_own()
+    {
+        var (agent, session) = await OwnedAsync(fixture.NewTenant());
+        var other = fixture.NewTenant();
+        Assert.Empty((await other.GetOkAsync("/agents")).AsArray());
+        Assert.Empty((await other.GetOkAsync("/sessions")).AsArray());
+        Assert.Empty((await other.GetOkAsync($"/sessions?agentId={agent}")).AsArray());
+        Assert.NotEqual(Guid.Empty, session);
+    }
+
+    private static async Task<(Guid Agent, Guid Session)> OwnedAsync(TenantClient owner)
+    {
+        var agent = await owner.CreateAgentAsync();
+        var session = await owner.CreateSessionAsync(agent);
+        await owner.SendMessageOkAsync(session, "Hello from the owner");
+        return (agent, session);
+    }
+
+    private static void AssertValidationProblem(Reply reply, string field)
+    {
+        Assert.True(reply.Status == HttpStatusCode.BadRequest, reply.Text);
+        Assert.Equal("application/problem+json", reply.ContentType);
+        var errors = reply.Json["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(field), reply.Text);
+    }
+
+    private static void AssertNotFound(Reply reply)
+    {
+        Assert.True(reply.Status == HttpStatusCode.NotFound, $"{(int)reply.Status} {reply.Text}");
+        Assert.Equal("application/problem+json", reply.ContentType);
+        Assert.Equal(404, reply.Json["status"]!.GetValue<int>());
+    }
+}

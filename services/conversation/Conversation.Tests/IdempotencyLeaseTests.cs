@@ -1,0 +1,118 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Messages;
+using StitchFin.Conversation.Tests.Infrastructure;
+
+namespace StitchFin.Conversation.Tests;
+
+/// <summary>The service on a fake clock, so leases and retention can be run out without waiting.</summary>
+public sealed class FakeClockConversationFixture : ConversationFixture
+{
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 27, 22, 30, 0, TimeSpan.Zero));
+
+    protected override TimeProvider? Time => Clock;
+}
+
+public sealed class IdempotencyLeaseTests : IClassFixture<FakeClockConversationFixture>
+{
+    private readonly FakeClockConversationFixture _fixture;
+
+    public IdempotencyLeaseTests(FakeClockConversationFixture fixture)
+    {
+        _fixture = fixture;
+        fixture.Providers.Reset();
+    }
+
+    [Fact]
+    public async Task A_claim_left_by_a_crashed_request_is_honoured_until_its_lease_expires_then_taken_over()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(tenantId));
+        var session = await tenant.CreateSessionAsync();
+        var now = _fixture.Clock.GetUtcNow();
+        // What a process that died after claiming the key (and before answering) leaves behind.
+        await _fixture.WithDbAsync(async db =>
+        {
+            db.IdempotencyRecords.Add(new IdempotencyRecord
+            {
+                TenantId = tenantId,
+                Key = "crashed-key",
+                RequestHash = new MessageInput("Are you there?", "text", null).Hash(session),
+                State = IdempotencyRecord.InFlight,
+                ClaimToken = Guid.NewGuid(),
+                LeaseExpiresAt = now.AddSeconds(60),
+                ExpiresAt = now.AddHours(24),
+                CreatedAt = now,
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        var busy = await tenant.SendMessageAsync(session, "crashed-key", "Are you there?");
+        Assert.Equal(HttpStatusCode.Conflict, busy.Status);
+        Assert.Equal("1", busy.RetryAfter);
+        Assert.Equal(0, _fixture.Providers.Calls);
+
+        _fixture.Clock.Advance(TimeSpan.FromSeconds(61));
+        var takenOver = await tenant.SendMessageAsync(session, "crashed-key", "Are you there?");
+        Assert.Equal(HttpStatusCode.Created, takenOver.Status);
+        Assert.Equal(1, _fixture.Providers.Calls);
+
+        var replay = await tenant.SendMessageAsync(session, "crashed-key", "Are you there?");
+        Assert.True(replay.Replayed);
+        Assert.Equal(takenOver.Body, replay.Body);
+        Assert.Equal(1, _fixture.Providers.Calls);
+    }
+
+    [Fact]
+    public async Task Keys_are_kept_for_24_hours_and_then_deleted_by_the_cleanup()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(tenantId));
+        var session = await tenant.CreateSessionAsync();
+        var first = await tenant.SendMessageAsync(session, "day-key", "Good morning");
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+
+        _fixture.Clock.Advance(TimeSpan.FromHours(23) + TimeSpan.FromMinutes(59));
+        var cleanup = _fixture.Factory.Services.GetRequiredService<IdempotencyCleanupService>();
+        await cleanup.DeleteExpiredAsync(CancellationToken.None);
+        var stillThere = await tenant.SendMessageAsync(session, "day-key", "Good morning");
+        Assert.True(stillThere.Replayed);
+        Assert.Equal(first.Body, stillThere.Body);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await tenant.SendMessageAsync(session, "day-key", "Good evening")).Status);
+
+        // Advancing past the retention and one cleanup interval lets the periodic cleanup run on its own.
+        _fixture.Clock.Advance(TimeSpan.FromMinutes(2));
+        _fixture.Clock.Advance(TimeSpan.FromMinutes(10));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await CountAsync(tenantId) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, await CountAsync(tenantId));
+        var fresh = await tenant.SendMessageAsync(session, "day-key", "Good evening");
+        Assert.Equal(HttpStatusCode.Created, fresh.Status);
+        Assert.False(fresh.Replayed);
+        Assert.Equal(2, _fixture.Providers.Calls);
+    }
+
+    [Fact]
+    public async Task An_expired_record_not_yet_cleaned_up_does_not_block_its_key()
+    {
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(Guid.NewGuid()));
+        var session = await tenant.CreateSessionAsync();
+        Assert.Equal(HttpStatusCode.Created, (await tenant.SendMessageAsync(session, "old-key", "Monday")).Status);
+
+        _fixture.Clock.Advance(TimeSpan.FromHours(24) + TimeSpan.FromSeconds(1));
+        var reused = await tenant.SendMessageAsync(session, "old-key", "Tuesday");
+
+        Assert.Equal(HttpStatusCode.Created, reused.Status);
+        Assert.Equal(2, _fixture.Providers.Calls);
+    }
+
+    private Task<int> CountAsync(Guid tenantId) =>
+        _fixture.WithDbAsync(db => db.IdempotencyRecords.CountAsync(r => r.TenantId == tenantId));
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using StitchFin.Conversation.Tests.Infrastructure;
+
+namespace StitchFin.Conversation.Tests;
+
+public sealed class SessionsApiTests(ConversationFixture fixture) : IClassFixture<ConversationFixture>
+{
+    [Fact]
+    public async Task A_new_session_has_the_documented_shape()
+    {
+        var tenant = fixture.NewTenant();
+        var agent = await tenant.CreateAgentAsync();
+        var reply = await tenant.SendAsync(HttpMethod.Post, "/sessions", new { agentId = agent });
+        Assert.Equal(HttpStatusCode.Created, reply.Status);
+        var session = reply.Json.AsObject();
+        Assert.Equal(["id", "agentId", "createdAt", "lastMessageAt", "messageCount"], session.Select(p => p.Key));
+        Assert.Equal(agent, session["agentId"]!.GetValue<Guid>());
+        Assert.Null(session["lastMessageAt"]);
+        Assert.Equal(0, session["messageCount"]!.GetValue<int>());
+        Assert.Equal(session.ToJsonString(), (await tenant.GetOkAsync($"/sessions/{session["id"]}")).ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("""{"agentId":null}""")]
+    [InlineData("""{"agentId":"00000000-0000-0000-0000-000000000000"}""")]
+    public async Task A_session_needs_an_agent_id(string body)
+    {
+        var reply = await fixture.NewTenant().SendAsync(HttpMethod.Post, "/sessions", body);
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.True(reply.Json["errors"]!.AsObject().ContainsKey("agentId"), reply.Text);
+    }
+
+    [Fact]
+    public async Task List_is_newest_first_filtered_by_agent_and_paged_by_time()
+    {
+        var tenant = fixture.NewTenant();
+        var agentA = await tenant.CreateAgentAsync(name: "A");
+        var agentB = await tenant.CreateAgentAsync(name: "B");
+        var a1 = await tenant.CreateSessionAsync(agentA);
+        var b1 = await tenant.CreateSessionAsync(agentB);
+        var a2 = await tenant.CreateSessionAsync(agentA);
+        var a3 = await tenant.CreateSessionAsync(agentA);
+
+        Assert.Equal([a3, a2, b1, a1], Ids(await tenant.GetOkAsync("/sessions")));
+        Assert.Equal([a3, a2, a1], Ids(await tenant.GetOkAsync($"/sessions?agentId={agentA}")));
+        Assert.Equal([b1], Ids(await tenant.GetOkAsync($"/sessions?agentId={agentB}")));
+
+        var firstPage = await tenant.GetOkAsync("/sessions?limit=2");
+        Assert.Equal([a3, a2], Ids(firstPage));
+        var cursor = Uri.EscapeDataString(firstPage.AsArray()[^1]!["createdAt"]!.GetValue<string>());
+        Assert.Equal([b1, a1], Ids(await tenant.GetOkAsync($"/sessions?limit=2&before={cursor}")));
+        Assert.Equal([a1], Ids(await tenant.GetOkAsync($"/sessions?agentId={agentA}&limit=5&before={cursor}")));
+        Assert.Empty(Ids(await tenant.GetOkAsync("/sessions?before=2000-01-01T00:00:00Z")));
+        Assert.Empty(Ids(await tenant.GetOkAsync($"/sessions?agentId={Guid.NewGuid()}")));
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=101", "limit")]
+    [InlineData("limit=abc", "limit")]
+    [InlineData("limit=", "limit")]
+    [InlineData("before=yesterday", "before")]
+    [InlineData("agentId=42", "agentId")]
+    public async Task Bad_list_parameters_are_400(string query, string field)
+    {
+        var reply = await fixture.NewTenant().SendAsync(HttpMethod.Get, $"/sessions?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.Equal("application/problem+json", reply.ContentType);
+        Assert.True(reply.Json["errors"]!.AsObject().ContainsKey(field), reply.Text);
+    }
+
+    [Fact]
+    public async Task Transcript_is_in_order_and_the_session_counts_its_messages()
+    {
+        var tenant = fixture.NewTenant();
+        var session = await tenant.CreateSessionAsync();
+        var exchanges = new List<JsonNode>();
+        foreach (var content in new[] { "one", "two", "three" })
+        {
+            exchanges.Add(await tenant.SendMessageOkAsync(session, content));
+        }
+
+        var transcript = await tenant.GetOkAsync($"/sessions/{session}/transcript");
+        Assert.Equal(session, transcript["sessionId"]!.GetValue<Guid>());
+        var messages = transcript["messages"]!.AsArray();
+        Assert.Equal(["user", "assistant", "user", "assistant", "user", "assistant"], messages.Select(m => m!["role"]!.GetValue<string>()));
+        Assert.Equal(["one", "two", "three"], messages.Where((_, i) => i % 2 == 0).Select(m => m!["content"]!.GetValue<string>()));
+        for (var i = 0; i < exchanges.Count; i++)
+        {
+            // The transcript holds exactly what each exchange answered.
+            Assert.Equal(exchanges[i]["userMessage"]!.ToJsonString(), messages[2 * i]!.ToJsonString());
+            Assert.Equal(exchanges[i]["assistantMessage"]!.ToJsonString(), messages[2 * i + 1]!.ToJsonString());
+        }
+
+        Assert.False(messages[0]!.AsObject().ContainsKey("provider"));
+        Assert.Equal("VendorA", messages[1]!["provider"]!.GetValue<string>());
+
+        var view = await tenant.GetOkAsync($"/sessions/{session}");
+        Assert.Equal(6, view["messageCount"]!.GetValue<int>());
+        Assert.Equal(messages[5]!["createdAt"]!.GetValue<DateTimeOffset>(), view["lastMessageAt"]!.GetValue<DateTimeOffset>());
+    }
+
+    [Fact]
+    public async Task Concurrent_exchanges_in_one_session_keep_each_pair_together()
+    {
+        var tenant = fixture.NewTenant();
+        var session = await tenant.CreateSessionAsync();
+        var contents = Enumerable.Range(1, 8).Select(i => $"parallel question {i}").ToList();
+        await Task.WhenAll(contents.Select(c => tenant.SendMessageOkAsync(session, c)));
+
+        var messages = (await tenant.GetOkAsync($"/sessions/{session}/transcript"))["messages"]!.AsArray();
+        Assert.Equal(16, messages.Count);
+        for (var i = 0; i < messages.Count; i += 2)
+        {
+            var question = messages[i]!["content"]!.GetValue<string>();
+            Assert.Equal("user", messages[i]!["role"]!.GetValue<string>());
+            Assert.Equal("assistant", messages[i + 1]!["role"]!.GetValue<string>());
+            Assert.Contains(question, messages[i + 1]!["content"]!.GetValue<string>());
+        }
+
+        Assert.Equal(contents.Order(), messages.Where((_, i) => i % 2 == 0).Select(m => m!["content"]!.GetValue<string>()).Order());
+        Assert.Equal(16, (await tenant.GetOkAsync($"/sessions/{session}"))["messageCount"]!.GetValue<int>());
+    }
+
+    private static List<Guid> Ids(JsonNode list) => list.AsArray().Select(s => s!["id"]!.GetValue<Guid>()).ToList();
+}
