@@ -1,4 +1,7 @@
+using MassTransit;
+using StitchFin.Metering.Consumers;
 using StitchFin.Metering.Data;
+using StitchFin.Metering.Usage;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
@@ -11,12 +14,14 @@ public static class Extensions
     {
         builder.AddInternalIdentity();
         builder.AddServiceDatabase<MeteringDbContext>();
-        builder.AddMessaging();
+        builder.AddMessaging(bus => bus.AddConsumer<MessageCompletedConsumer, MessageCompletedConsumerDefinition>());
+        builder.Services.AddSingleton<MeteringTelemetry>();
         return builder;
     }
 
     public static WebApplication MapMeteringEndpoints(this WebApplication app)
     {
+        app.MapUsageApi();
         return app;
     }
 }
