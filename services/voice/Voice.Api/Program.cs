@@ -1,5 +1,6 @@
-using StitchFin.Voice;
 using StitchFin.ServiceDefaults;
+using StitchFin.Voice;
+using StitchFin.Voice.Turns;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("voice");
@@ -7,7 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.MapVoiceEndpoints();
+app.MapVoiceTurnsApi();
 app.Run();
 
 public partial class Program;
