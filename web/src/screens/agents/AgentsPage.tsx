@@ -1,0 +1,136 @@
+import { MessageSquare, Pencil, Plus, Trash2 } from 'lucide-react'
+import { useState } from 'react'
+import { api, type Agent } from '../../api'
+import { ConfirmDialog, Modal } from '../../components/Modal'
+import { Badge, Button, Card, EmptyState, ErrorBox, PageHeader, Spinner } from '../../components/ui'
+import { formatDateTime } from '../../lib/format'
+import { APP_BASE, Link, navigate } from '../../lib/router'
+import { useAsync } from '../../lib/useAsync'
+import { AgentForm } from './AgentForm'
+
+export function AgentsPage() {
+  const agents = useAsync(() => api.listAgents(), [])
+  const [editing, setEditing] = useState<Agent | 'new' | null>(null)
+
+  const startSession = async (agent: Agent) => {
+    const session = await api.createSession(agent.id)
+    navigate(`${APP_BASE}/chat?session=${session.id}`)
+  }
+
+  return (
+    <div>
+      <PageHeader
+        title="Agents"
+        description="Each agent has a system prompt, a primary provider and an optional fallback."
+        actions={
+          <Button onClick={() => setEditing('new')}>
+            <Plus className="size-4" aria-hidden /> New agent
+          </Button>
+        }
+      />
+      {agents.error != null && <ErrorBox error={agents.error} onRetry={agents.reload} />}
+      {agents.loading && !agents.data && <Spinner label="Loading agents…" />}
+      {agents.data && agents.data.length === 0 && (
+        <EmptyState title="No agents yet">Create one to start a session.</EmptyState>
+      )}
+      {agents.data && agents.data.length > 0 && (
+        <ul className="grid grid-cols-1 gap-3 md:grid-cols-2" aria-label="Agents">
+          {agents.data.map((a) => (
+            <li key={a.id} data-testid="agent-row">
+              <Card className="flex h-full flex-col gap-3">
+                <div className="flex items-start justify-between gap-2">
+                  <div className="min-w-0">
+                    <h2 className="truncate font-medium text-slate-900">{a.name}</h2>
+                    <p className="text-xs text-slate-500">Updated {formatDateTime(a.updatedAt)}</p>
+                  </div>
+                  <div className="flex shrink-0 gap-1">
+                    <Badge tone="indigo">{a.primaryProvider}</Badge>
+                    {a.fallbackProvider && <Badge>→ {a.fallbackProvider}</Badge>}
+                  </div>
+                </div>
+                <p className="line-clamp-3 text-sm break-words whitespace-pre-wrap text-slate-600">
+                  {a.systemPrompt || <span className="italic text-slate-400">No system prompt</span>}
+                </p>
+                <div className="mt-auto flex flex-wrap gap-2">
+                  <StartSessionButton onStart={() => startSession(a)} />
+                  <Link to={`${APP_BASE}/sessions?agentId=${a.id}`} className="inline-flex items-center rounded-md px-3 py-1.5 text-sm text-indigo-700 hover:bg-indigo-50">
+                    Sessions
+                  </Link>
+                  <Button variant="ghost" onClick={() => setEditing(a)} aria-label={`Edit ${a.name}`}>
+                    <Pencil className="size-4" aria-hidden /> Edit
+                  </Button>
+                  <ConfirmDialog
+                    title={`Delete ${a.name}?`}
+                    description="Existing sessions keep their transcript. This cannot be undone."
+                    confirmLabel="Delete"
+                    onConfirm={async () => {
+                      await api.deleteAgent(a.id)
+                      agents.setData((list) => list?.filter((x) => x.id !== a.id))
+                    }}
+                    trigger={
+                      <Button variant="ghost" className="text-rose-700" aria-label={`Delete ${a.name}`}>
+                        <Trash2 className="size-4" aria-hidden /> Delete
+                      </Button>
+                    }
+                  />
+                </div>
+              </Card>
+            </li>
+          ))}
+        </ul>
+      )}
+      <Modal
+        open={editing !== null}
+        onOpenChange={(o) => !o && setEditing(null)}
+        title={editing === 'new' ? 'New agent' : `Edit ${editing?.name ?? 'agent'}`}
+      >
+        {editing !== null && (
+          <AgentForm
+            agent={editing === 'new' ? undefined : editing}
+            onCancel={() => setEditing(null)}
+            onSubmit={async (input) => {
+              if (editing === 'new') {
+                const created = await api.createAgent(input)
+                agents.setData((list) => [created, ...(list ?? [])])
+              } else {
+                const updated = await api.updateAgent(editing.id, input)
+                agents.setData((list) => list?.map((x) => (x.id === updated.id ? updated : x)))
+              }
+              setEditing(null)
+            }}
+          />
+        )}
+      </Modal>
+    </div>
+  )
+}
+
+function StartSessionButton({ onStart }: { onStart: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  return (
+    <>
+      <Button
+        variant="secondary"
+        busy={busy}
+        onClick={async () => {
+          setBusy(true)
+          setError(null)
+          try {
+            await onStart()
+          } catch (e) {
+            setError(e)
+            setBusy(false)
+          }
+        }}
+      >
+        <MessageSquare className="size-4" aria-hidden /> Chat
+      </Button>
+      {error != null && (
+        <div className="w-full">
+          <ErrorBox error={error} />
+        </div>
+      )}
+    </>
+  )
+}
