@@ -44,7 +44,7 @@ url_of() { echo "http://127.0.0.1:$(port_of "$1")"; }
 service_env() {
   local s=$1
   local common=(
-    "ASPNETCORE_URLS=$(url_of "$s")"
+    "ASPNETCORE_URLS=$(url_of "$s")" "Urls=$(url_of "$s")"
     "ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}"
     "Identity__SigningKey=$STITCHFIN_IDENTITY_SIGNING_KEY"
     "RabbitMq__Host=127.0.0.1" "RabbitMq__Port=$STITCHFIN_RABBITMQ_PORT" "RabbitMq__VirtualHost=$STITCHFIN_RABBITMQ_VHOST"
@@ -52,6 +52,7 @@ service_env() {
     "ConnectionStrings__Database=Host=127.0.0.1;Port=$STITCHFIN_PG_PORT;Database=${STITCHFIN_DB_PREFIX}_$s;Username=$STITCHFIN_PG_USER;Password=$STITCHFIN_PG_PASSWORD;Maximum Pool Size=60"
     "Services__Tenancy=$(url_of tenancy)" "Services__Conversation=$(url_of conversation)" "Services__Providers=$(url_of providers)"
     "Services__Voice=$(url_of voice)" "Services__Metering=$(url_of metering)"
+    "Edge__DashboardPath=$ROOT/web/dist"
     "Edge__AdminKey=$STITCHFIN_ADMIN_KEY" "ApiKeys__Pepper=$STITCHFIN_KEY_PEPPER"
     "Vendors__VendorA__BaseUrl=$(url_of providers)/vendors/vendor-a/" "Vendors__VendorB__BaseUrl=$(url_of providers)/vendors/vendor-b/"
   )

@@ -1,0 +1,97 @@
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using StitchFin.LoadBench.Reporting;
+using StitchFin.LoadBench.Sections;
+using StitchFin.Testing;
+
+namespace StitchFin.LoadBench;
+
+/// <summary>Starts an isolated copy of the system, runs the sections in order and prints one Markdown table each.</summary>
+public static class Bench
+{
+    /// <summary>The edge's per-tenant token bucket is lifted so the bench measures capacity, not the limiter.</summary>
+    private const string UnlimitedTokens = "1000000";
+
+#if DEBUG
+    private const string BuildConfiguration = "Debug";
+#else
+    private const string BuildConfiguration = "Release";
+#endif
+
+    public static async Task<int> RunAsync(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
+    {
+        var signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        var overrides = new Dictionary<string, string>
+        {
+            ["Vendors__Mode"] = options.VendorMode,
+            // run.sh puts caller overrides after its own settings, so this key is the one every service uses.
+            ["Identity__SigningKey"] = signingKey,
+            ["Edge__RateLimit__TokenLimit"] = UnlimitedTokens,
+            ["Edge__RateLimit__TokensPerPeriod"] = UnlimitedTokens,
+        };
+
+        WriteHeader(options, output);
+        var system = new StitchFinSystem(overrides, dedicatedBroker: false, tracing: false);
+        var exitCode = 0;
+        try
+        {
+            Progress.Write($"starting the system ({BuildConfiguration} build) through run.sh up --detach on free ports");
+            await system.InitializeAsync();
+            Progress.Write($"system ready, edge {system.EdgeUrl}, run directory {system.RunDirectory}");
+            await using var memory = MemorySection.StartSampling(system.RunDirectory);
+
+            var tenant = await Tenant.CreateAsync(system, "LoadBench");
+            var agentId = (await tenant.CreateAgentAsync())["id"]!.GetValue<Guid>();
+            var context = new BenchContext(options, system, tenant, agentId, signingKey, output);
+
+            var throughput = await ThroughputSection.RunAsync(context, cancellationToken);
+            await HopSection.RunAsync(context, throughput, cancellationToken);
+            await MeteringLagSection.RunAsync(context, cancellationToken);
+            await memory.ReportAsync(context);
+            context.Targets.WriteTo(output);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Progress.Write("cancelled");
+            exitCode = 130;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"The benchmark run failed: {ex}");
+            exitCode = 1;
+        }
+        finally
+        {
+            Progress.Write("stopping the system");
+            try
+            {
+                await system.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                Console.Error.WriteLine($"Stopping the system failed (run directory {system.RunDirectory}): {ex.Message}");
+                exitCode = exitCode == 0 ? 1 : exitCode;
+            }
+        }
+
+        return exitCode;
+    }
+
+    private static void WriteHeader(BenchOptions options, TextWriter output)
+    {
+        output.WriteLine("# StitchFin load benchmark");
+        output.WriteLine();
+        var table = new MarkdownTable("Setting", "Value");
+        table.Add("Date (UTC)", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        table.Add("Arguments", Environment.GetCommandLineArgs().Length > 1 ? string.Join(' ', Environment.GetCommandLineArgs().Skip(1)) : "(defaults)");
+        table.Add("Vendors", options.FastMode ? "`fast` (zero latency, no faults)" : "`default` (documented latencies and fault rates)");
+        table.Add("Machine", $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+        table.Add("Build", BuildConfiguration == "Release" ? "Release" : "Debug (not representative: use bench/run.sh)");
+        table.Add("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") ?? "unset");
+        table.Add("Bench process GC", GCSettings.IsServerGC ? "server" : "workstation");
+        table.Add("Edge rate limit", $"per-tenant bucket lifted to {UnlimitedTokens}/s (capacity, not the limiter, is measured)");
+        table.Add("Load generator", "runs on the same machine and shares its cores with the services");
+        table.WriteTo(output);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+
+namespace StitchFin.LoadBench.Load;
+
+/// <summary>One request of a workload, made by the given worker (workers keep their own state by index).</summary>
+public delegate Task<Outcome> LoadOperation(int worker, CancellationToken cancellationToken);
+
+/// <summary>
+/// N workers, each sending its next request as soon as the previous one answered (like wrk), so at saturation the
+/// latency includes queueing. Only requests that start after the warm-up and finish inside the window count.
+/// </summary>
+public static class ClosedLoop
+{
+    public static async Task<LoadResult> RunAsync(
+        int workers, TimeSpan warmup, TimeSpan duration, LoadOperation operation, CancellationToken cancellationToken)
+    {
+        var measureFrom = Stopwatch.GetTimestamp() + ToTimestampTicks(warmup);
+        var measureUntil = measureFrom + ToTimestampTicks(duration);
+        var perWorker = new WorkerRecord[workers];
+        var tasks = new Task[workers];
+        for (var worker = 0; worker < workers; worker++)
+        {
+            var record = perWorker[worker] = new WorkerRecord();
+            var index = worker;
+            tasks[worker] = Task.Run(() => WorkAsync(index, record, operation, measureFrom, measureUntil, cancellationToken), cancellationToken);
+        }
+
+        await Task.WhenAll(tasks);
+        return LoadResult.Merge(perWorker.Select(w => w.Operations), duration);
+    }
+
+    private static async Task WorkAsync(
+        int worker, WorkerRecord record, LoadOperation operation, long measureFrom, long measureUntil, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var begin = Stopwatch.GetTimestamp();
+            if (begin >= measureUntil)
+            {
+                return;
+            }
+
+            var outcome = await operation(worker, cancellationToken);
+            var end = Stopwatch.GetTimestamp();
+            if (begin >= measureFrom && end <= measureUntil)
+            {
+                record.For(outcome.Operation).Record(outcome, begin, end);
+            }
+        }
+    }
+
+    private static long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    private sealed class WorkerRecord
+    {
+        public Dictionary<string, OperationStats> Operations { get; } = new(StringComparer.Ordinal);
+
+        public OperationStats For(string operation)
+        {
+            if (!Operations.TryGetValue(operation, out var stats))
+            {
+                Operations[operation] = stats = new OperationStats();
+            }
+
+            return stats;
+        }
+    }
+}
+
+/// <summary>Latencies of the successful requests of one operation, and its failures by kind.</summary>
+public sealed class OperationStats
+{
+    public Latencies Latencies { get; } = new();
+
+    public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
+
+    public long Successes => Latencies.Count;
+
+    public long ErrorCount => Errors.Values.Sum();
+
+    public void Record(Outcome outcome, long begin, long end)
+    {
+        if (outcome.Succeeded)
+        {
+            Latencies.Record(begin, end);
+        }
+        else
+        {
+            Errors[outcome.Error!] = Errors.GetValueOrDefault(outcome.Error!) + 1;
+        }
+    }
+
+    public void Add(OperationStats other)
+    {
+        Latencies.Add(other.Latencies);
+        foreach (var (error, count) in other.Errors)
+        {
+            Errors[error] = Errors.GetValueOrDefault(error) + count;
+        }
+    }
+}
+
+/// <summary>Everything measured in one window (or several windows of the same target added together).</summary>
+public sealed class LoadResult
+{
+    private LoadResult(Dictionary<string, OperationStats> operations, TimeSpan measured)
+    {
+        Operations = operations;
+        Measured = measured;
+    }
+
+    public IReadOnlyDictionary<string, OperationStats> Operations { get; }
+
+    public TimeSpan Measured { get; }
+
+    public OperationStats this[string operation] => Operations.TryGetValue(operation, out var stats) ? stats : new OperationStats();
+
+    public double PerSecond(string operation) => this[operation].Successes / Measured.TotalSeconds;
+
+    public static LoadResult Merge(IEnumerable<IReadOnlyDictionary<string, OperationStats>> parts, TimeSpan measured)
+    {
+        var merged = new Dictionary<string, OperationStats>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            foreach (var (operation, stats) in part)
+            {
+                if (!merged.TryGetValue(operation, out var total))
+                {
+                    merged[operation] = total = new OperationStats();
+                }
+
+                total.Add(stats);
+            }
+        }
+
+        return new LoadResult(merged, measured);
+    }
+
+    /// <summary>Windows of the same target from interleaved rounds, as if measured in one window.</summary>
+    public static LoadResult Combine(IReadOnlyList<LoadResult> rounds) =>
+        Merge(rounds.Select(r => r.Operations), TimeSpan.FromTicks(rounds.Sum(r => r.Measured.Ticks)));
+}
