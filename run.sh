@@ -124,7 +124,8 @@ down() { local i; for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_service "${SER
 up() {
   local detach=${1:-}
   local infra_was_running=1
-  scripts/infra.sh status | grep -q 'postgres: running' && scripts/infra.sh status | grep -q 'rabbitmq: running' || infra_was_running=0
+  local status; status=$(scripts/infra.sh status 2>/dev/null)
+  grep -q 'postgres: running' <<< "$status" && grep -q 'rabbitmq: running' <<< "$status" || infra_was_running=0
   # Tests that bring their own broker (to stop it on purpose) manage infrastructure themselves.
   [ "${STITCHFIN_SKIP_INFRA:-0}" = 1 ] || scripts/infra.sh start
   ensure_vhost

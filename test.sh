@@ -17,13 +17,16 @@ install_missing() {
   command -v espeak-ng >/dev/null || need+=(espeak-ng)
   command -v curl >/dev/null || need+=(curl)
   command -v docker-compose >/dev/null || need+=(docker-compose)
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v node >/dev/null || need+=(nodejs npm)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing ${need[*]} from apt"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 }
 
 infra_was_running=0
-if scripts/infra.sh status 2>/dev/null | grep -q 'postgres: running' && scripts/infra.sh status 2>/dev/null | grep -q 'rabbitmq: running'; then
+status=$(scripts/infra.sh status 2>/dev/null)
+if grep -q 'postgres: running' <<< "$status" && grep -q 'rabbitmq: running' <<< "$status"; then
   infra_was_running=1
 fi
 cleanup() { [ $infra_was_running = 1 ] || scripts/infra.sh stop; }
@@ -37,6 +40,13 @@ log "building"
 dotnet build StitchFin.sln -c Release -nologo -v quiet -clp:ErrorsOnly || { log "build failed"; exit 1; }
 
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+
+# The dashboard: install, component tests, build (the edge serves web/dist; the browser test needs it).
+log "web: install, test, build"
+web_ok=1
+( cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build ) > "$RESULTS/web.log" 2>&1 || web_ok=0
+web_passed=$(sed -nE 's/^ *Tests +([0-9]+) passed.*/\1/p' "$RESULTS/web.log" | tail -1)
+web_failed=$(sed -nE 's/^ *Tests +([0-9]+) failed.*/\1/p' "$RESULTS/web.log" | tail -1)
 mapfile -t projects < <(find services tests -name '*.Tests.csproj' | sort)
 # Projects that rebuild or publish run after the others, alone, so they never rewrite binaries in use.
 SERIAL=(tests/StitchFin.Deploy.Tests/StitchFin.Deploy.Tests.csproj)
@@ -57,7 +67,8 @@ done
 wait
 for proj in "${SERIAL[@]}"; do run_project "$proj"; done
 
-passed=0; failed=0; broken=0
+passed=${web_passed:-0}; failed=${web_failed:-0}; broken=0
+if [ $web_ok = 0 ]; then broken=1; log "web FAILED; its output:"; tail -n 60 "$RESULTS/web.log"; else log "web: ${web_passed:-0} passed"; fi
 for proj in "${projects[@]}"; do
   name=$(basename "$proj" .csproj)
   line=$(grep -E '^(Passed|Failed)!' "$RESULTS/$name.log" | tail -1)
