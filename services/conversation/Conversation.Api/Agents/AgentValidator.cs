@@ -1,4 +1,5 @@
 using StitchFin.Contracts.Providers;
+using StitchFin.ServiceDefaults.Http;
 
 namespace StitchFin.Conversation.Agents;
 
@@ -21,6 +22,10 @@ public static class AgentValidator
         else if (request.Name.Length > MaxNameLength)
         {
             errors["name"] = [$"name must be at most {MaxNameLength} characters."];
+        }
+        else if (TextRules.Problem(request.Name, multiline: false) is { } problem)
+        {
+            errors["name"] = [$"name {problem}."];
         }
 
         if (request.PrimaryProvider is null)
@@ -47,6 +52,10 @@ public static class AgentValidator
         if (request.SystemPrompt is { Length: > MaxSystemPromptLength })
         {
             errors["systemPrompt"] = [$"systemPrompt must be at most {MaxSystemPromptLength} characters."];
+        }
+        else if (request.SystemPrompt is not null && TextRules.Problem(request.SystemPrompt, multiline: true) is { } problem)
+        {
+            errors["systemPrompt"] = [$"systemPrompt {problem}."];
         }
 
         return errors;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using StitchFin.Contracts.Conversation;
+using StitchFin.ServiceDefaults.Http;
 
 namespace StitchFin.Conversation.Messages;
 
@@ -25,6 +26,10 @@ public sealed record MessageInput(string Content, string Channel, string? Reques
         else if (content.Length > MaxContentLength)
         {
             errors["content"] = [$"content must be at most {MaxContentLength} characters."];
+        }
+        else if (TextRules.Problem(content, multiline: true) is { } problem)
+        {
+            errors["content"] = [$"content {problem}."];
         }
 
         if (channel is null || !KnownChannels.Contains(channel))

@@ -1,3 +1,5 @@
+using StitchFin.ServiceDefaults.Http;
+
 namespace StitchFin.Tenancy.Infrastructure;
 
 /// <summary>The one rule for tenant and key names: 1-100 characters after trimming; stored trimmed.</summary>
@@ -8,6 +10,6 @@ public static class Names
     {
         null or 0 => new() { ["name"] = ["The name is required."] },
         var length when length > maxLength => new() { ["name"] = [$"The name must be at most {maxLength} characters."] },
-        _ => null,
+        _ => TextRules.Problem(name!, multiline: false) is { } problem ? new() { ["name"] = [$"The name {problem}."] } : null,
     };
 }
