@@ -47,7 +47,7 @@ web_ok=1
 ( cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build ) > "$RESULTS/web.log" 2>&1 || web_ok=0
 web_passed=$(sed -nE 's/^ *Tests +([0-9]+) passed.*/\1/p' "$RESULTS/web.log" | tail -1)
 web_failed=$(sed -nE 's/^ *Tests +([0-9]+) failed.*/\1/p' "$RESULTS/web.log" | tail -1)
-mapfile -t projects < <(find services tests -name '*.Tests.csproj' | sort)
+mapfile -t projects < <(find services tests -name '*Tests.csproj' | sort)
 # Projects that rebuild or publish run after the others, alone, so they never rewrite binaries in use.
 SERIAL=(tests/StitchFin.Deploy.Tests/StitchFin.Deploy.Tests.csproj)
 mapfile -t parallel < <(printf '%s\n' "${projects[@]}" | grep -vxF -f <(printf '%s\n' "${SERIAL[@]}"))

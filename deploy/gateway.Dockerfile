@@ -20,7 +20,6 @@ RUN dotnet publish services/gateway/Gateway.Api/Gateway.Api.csproj -c Release --
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 COPY --from=web /web/dist ./dashboard
-ENV Edge__DashboardPath=/app/dashboard
 WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://+:8080 \

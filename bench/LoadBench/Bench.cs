@@ -32,7 +32,7 @@ public static class Bench
         };
 
         WriteHeader(options, output);
-        var system = new StitchFinSystem(overrides, dedicatedBroker: false, tracing: false);
+        var system = StitchFinSystem.Create(overrides, dedicatedBroker: false, tracing: false);
         var exitCode = 0;
         try
         {

@@ -5,7 +5,7 @@ namespace StitchFin.FaultTests;
 /// <summary>A system of its own for fault injection: its own broker (which a test stops) and its own services.</summary>
 public sealed class FaultSystem : IAsyncLifetime
 {
-    public StitchFinSystem System { get; } = new(EndToEndDefaults.Configuration, dedicatedBroker: true);
+    public StitchFinSystem System { get; } = StitchFinSystem.Create(FaultDefaults.Configuration, dedicatedBroker: true);
 
     public FaultLedger Ledger { get; } = new();
 

@@ -32,7 +32,7 @@ public sealed class StitchFinSystem : IAsyncLifetime
     /// <param name="configurationOverrides">ASP.NET configuration (Section__Key) for every service.</param>
     /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop.</param>
     /// <param name="tracing">Export every service's telemetry over OTLP to <see cref="Traces"/>.</param>
-    public StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool tracing = false)
+    private StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool tracing)
     {
         _overrides = new Dictionary<string, string>(configurationOverrides);
         _dedicatedBroker = dedicatedBroker;
@@ -43,6 +43,10 @@ public sealed class StitchFinSystem : IAsyncLifetime
     private readonly bool _tracing;
 
     public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("This system was started without tracing.");
+
+    /// <summary>A system with its own settings (xunit needs the fixture's single public constructor to be parameterless).</summary>
+    public static StitchFinSystem Create(IDictionary<string, string> configurationOverrides, bool dedicatedBroker = false, bool tracing = false) =>
+        new(configurationOverrides, dedicatedBroker, tracing);
 
     public DedicatedRabbitMq Broker => _broker ?? throw new InvalidOperationException("This system shares the local broker.");
 
