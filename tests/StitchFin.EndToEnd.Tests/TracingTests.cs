@@ -29,7 +29,7 @@ public sealed class TracingTests(StitchFinSystem system)
         }
 
         var summary = string.Join("\n", trace.Select(s => $"{s.Service} {s.Scope} {s.Name} {string.Join(',', s.Attributes.Select(a => $"{a.Key}={a.Value}"))}"));
-        Assert.True(Complete(trace), $"incomplete trace {traceId}:\n{summary}");
+        Assert.True(Complete(trace), $"incomplete trace {traceId}:\n{summary}\nreceiver errors: {string.Join('\n', system.Traces.Errors)}");
 
         var attempts = trace.Where(IsVendorAttempt).ToList();
         Assert.All(attempts, span => Assert.Contains(span.Attributes, a => a.Value is "ok" or "error" or "timeout" or "rate_limited"));
@@ -47,7 +47,8 @@ public sealed class TracingTests(StitchFinSystem system)
         && trace.Any(s => s.Service == "providers" && s.Scope.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal))
         && trace.Any(IsVendorAttempt)
         && trace.Any(s => s.Service == "conversation" && s.Scope == "StitchFin.Outbox")
-        && trace.Any(s => s.Service == "metering" && s.Scope == "MassTransit" && s.Name.Contains("consume", StringComparison.OrdinalIgnoreCase));
+        && trace.Any(s => s.Service == "metering" && s.Scope == "MassTransit" && s.Name.EndsWith(" process", StringComparison.Ordinal))
+        && trace.Any(s => s.Service == "metering" && s.Scope == "StitchFin.Metering");
 
     private static bool IsVendorAttempt(ReceivedSpan span) =>
         span.Service == "providers" && span.Scope == "StitchFin.Providers"

@@ -29,12 +29,16 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentBag<ReceivedSpan> _spans = [];
+    private readonly ConcurrentQueue<string> _errors = new();
 
     private OtlpTraceReceiver(WebApplication app) => _app = app;
 
     public Uri Endpoint => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     public IReadOnlyCollection<ReceivedSpan> Spans => _spans;
+
+    /// <summary>Export requests this receiver could not decode (a test that misses spans says why).</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
 
     public static async Task<OtlpTraceReceiver> StartAsync()
     {
@@ -47,9 +51,16 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
         {
             using var buffer = new MemoryStream();
             await request.Body.CopyToAsync(buffer);
-            foreach (var span in Decode(buffer.ToArray()))
+            try
             {
-                receiver._spans.Add(span);
+                foreach (var span in Decode(buffer.ToArray()).ToList())
+                {
+                    receiver._spans.Add(span);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
+            {
+                receiver._errors.Enqueue($"{buffer.Length} bytes, {request.ContentType}: {ex.GetType().Name} {ex.Message}");
             }
 
             return Results.Bytes([], "application/x-protobuf");

@@ -90,6 +90,9 @@ public sealed class StitchFinSystem : IAsyncLifetime
             _overrides["OTEL_EXPORTER_OTLP_ENDPOINT"] = _traces.Endpoint.ToString().TrimEnd('/');
             _overrides["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
             _overrides["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+            // Every database call is a span; under a test suite's load the default queue (2,048) drops some.
+            _overrides["OTEL_BSP_MAX_QUEUE_SIZE"] = "200000";
+            _overrides["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "4096";
         }
 
         await RunScriptAsync(["up", "--detach"], TimeSpan.FromMinutes(4));

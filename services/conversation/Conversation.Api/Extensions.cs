@@ -3,6 +3,7 @@ using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Messages;
+using StitchFin.Conversation.OpenAi;
 using StitchFin.Conversation.Pricing;
 using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
@@ -49,6 +50,7 @@ public static class Extensions
         app.MapSessionsApi();
         app.MapMessagesApi();
         app.MapInternalMessagesApi();
+        app.MapOpenAiApi();
         return app;
     }
 }

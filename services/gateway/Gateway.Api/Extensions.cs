@@ -5,6 +5,7 @@ using StitchFin.Gateway.Consumers;
 using StitchFin.Gateway.Dashboard;
 using StitchFin.Gateway.Health;
 using StitchFin.Gateway.Http;
+using StitchFin.Gateway.OpenAi;
 using StitchFin.Gateway.Proxy;
 using StitchFin.Gateway.RateLimiting;
 using StitchFin.ServiceDefaults.Identity;
@@ -32,6 +33,7 @@ public static class Extensions
                 "Edge:ApiKeys needs a positive CacheDuration, UsageInterval and CacheSizeLimit.")
             .ValidateOnStart();
         services.AddEdgeProblemDetails();
+        services.AddOpenAiErrors();
 
         services.AddHttpClient(ReadinessApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
         services.AddHttpClient(TenancyKeyClient.HttpClientName, (provider, http) =>

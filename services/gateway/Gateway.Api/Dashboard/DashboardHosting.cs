@@ -11,7 +11,7 @@ namespace StitchFin.Gateway.Dashboard;
 public static partial class DashboardHosting
 {
     /// <summary>Paths that belong to the API (or must stay unreachable) are never answered with the dashboard.</summary>
-    private static readonly string[] ApiPrefixes = ["/tenants", "/keys", "/agents", "/sessions", "/usage", "/health", "/internal", "/vendors"];
+    private static readonly string[] ApiPrefixes = ["/tenants", "/keys", "/agents", "/sessions", "/usage", "/health", "/internal", "/vendors", "/v1"];
 
     public static WebApplication UseDashboard(this WebApplication app)
     {

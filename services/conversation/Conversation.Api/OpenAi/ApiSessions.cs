@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using StitchFin.Conversation.Data;
+
+namespace StitchFin.Conversation.OpenAi;
+
+/// <summary>
+/// Every chat completion is one exchange in a session of its own. The session's id is derived from the tenant,
+/// the agent and the idempotency key, so a retry with the same key finds the same session and the exchange's
+/// idempotency hash (which includes the session) matches: the retry replays instead of answering 422.
+/// </summary>
+public static class ApiSessions
+{
+    public static Guid SessionId(Guid tenantId, Guid agentId, string idempotencyKey)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes($"openai-session\n{tenantId:N}\n{agentId:N}\n{idempotencyKey}"), hash);
+        var bytes = hash[..16];
+        // RFC 9562 version 8 (custom) with the RFC variant bits.
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    public static Task EnsureAsync(ConversationDbContext db, Guid tenantId, Guid agentId, Guid sessionId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            INSERT INTO sessions (id, tenant_id, agent_id, created_at, message_count)
+            VALUES ({sessionId}, {tenantId}, {agentId}, {now}, 0)
+            ON CONFLICT (id) DO NOTHING
+            """, cancellationToken);
+
+    /// <summary>Removes a session no exchange was stored in; only for a generated key, which no other request can hold.</summary>
+    public static Task DeleteIfEmptyAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, CancellationToken cancellationToken) =>
+        db.Sessions.Where(s => s.Id == sessionId && s.TenantId == tenantId && s.MessageCount == 0).ExecuteDeleteAsync(cancellationToken);
+}
