@@ -45,8 +45,9 @@ rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 log "web: install, test, build"
 web_ok=1
 ( cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build ) > "$RESULTS/web.log" 2>&1 || web_ok=0
-web_passed=$(sed -nE 's/^ *Tests +([0-9]+) passed.*/\1/p' "$RESULTS/web.log" | tail -1)
-web_failed=$(sed -nE 's/^ *Tests +([0-9]+) failed.*/\1/p' "$RESULTS/web.log" | tail -1)
+web_summary=$(sed 's/\x1b\[[0-9;]*m//g' "$RESULTS/web.log" | grep -E '^ *Tests +[0-9]' | tail -1)
+web_passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<< "$web_summary")
+web_failed=$(sed -nE 's/.*Tests +([0-9]+) failed.*/\1/p' <<< "$web_summary")
 mapfile -t projects < <(find services tests -name '*Tests.csproj' | sort)
 # Projects that rebuild or publish run after the others, alone, so they never rewrite binaries in use.
 SERIAL=(tests/StitchFin.Deploy.Tests/StitchFin.Deploy.Tests.csproj)
