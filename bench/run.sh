@@ -14,12 +14,10 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 command -v dotnet >/dev/null || { log "error: the .NET 10 SDK is required (https://dot.net)"; exit 1; }
 log "building (Release)"
 dotnet build StitchFin.sln -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-if ! grep -q 'LoadBench.csproj' StitchFin.sln; then
-  dotnet build bench/LoadBench -c Release --no-dependencies -nologo -v quiet -clp:ErrorsOnly >&2
-fi
 
 infra_was_running=1
-{ scripts/infra.sh status | grep -q 'postgres: running' && scripts/infra.sh status | grep -q 'rabbitmq: running'; } || infra_was_running=0
+status=$(scripts/infra.sh status 2>/dev/null)
+{ grep -q 'postgres: running' <<< "$status" && grep -q 'rabbitmq: running' <<< "$status"; } || infra_was_running=0
 scripts/infra.sh start
 cleanup() { [ $infra_was_running = 1 ] || scripts/infra.sh stop; }
 trap cleanup EXIT
