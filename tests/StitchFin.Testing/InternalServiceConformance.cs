@@ -26,13 +26,26 @@ public abstract class InternalServiceConformance<TProgram> : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _infrastructure = await TestInfrastructure.StartAsync(GetType().Name);
-        Factory = new ServiceFactory<TProgram>(_infrastructure.Configuration);
-        _ = Factory.Server;
+        try
+        {
+            Factory = new ServiceFactory<TProgram>(_infrastructure.Configuration);
+            _ = Factory.Server;
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync fails: drop the database and virtual host here.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
     {
-        await Factory.DisposeAsync();
+        if (Factory is not null)
+        {
+            await Factory.DisposeAsync();
+        }
+
         if (_infrastructure is not null)
         {
             await _infrastructure.DisposeAsync();
