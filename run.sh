@@ -116,7 +116,22 @@ build() {
   if [ "${STITCHFIN_SKIP_BUILD:-0}" != 1 ]; then
     log "building ($CONFIGURATION)"
     dotnet build StitchFin.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed"
+    build_dashboard
   fi
+}
+
+# The edge serves web/dist; build it when it is missing or older than its sources.
+build_dashboard() {
+  if [ -f web/dist/index.html ] && [ -z "$(find web/src web/index.html web/package.json -newer web/dist/index.html 2>/dev/null | head -1)" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    [ "$(id -u)" -eq 0 ] || die "Node.js and npm are needed to build the dashboard"
+    log "installing nodejs and npm from apt"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  log "building the dashboard"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build) >&2 || die "dashboard build failed"
 }
 
 down() { local i; for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_service "${SERVICES[$i]}"; done; }
@@ -124,8 +139,7 @@ down() { local i; for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_service "${SER
 up() {
   local detach=${1:-}
   local infra_was_running=1
-  local status; status=$(scripts/infra.sh status 2>/dev/null)
-  grep -q 'postgres: running' <<< "$status" && grep -q 'rabbitmq: running' <<< "$status" || infra_was_running=0
+  scripts/infra.sh running || infra_was_running=0
   # Tests that bring their own broker (to stop it on purpose) manage infrastructure themselves.
   [ "${STITCHFIN_SKIP_INFRA:-0}" = 1 ] || scripts/infra.sh start
   ensure_vhost

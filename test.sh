@@ -25,10 +25,7 @@ install_missing() {
 }
 
 infra_was_running=0
-status=$(scripts/infra.sh status 2>/dev/null)
-if grep -q 'postgres: running' <<< "$status" && grep -q 'rabbitmq: running' <<< "$status"; then
-  infra_was_running=1
-fi
+scripts/infra.sh running && infra_was_running=1
 cleanup() { [ $infra_was_running = 1 ] || scripts/infra.sh stop; }
 trap cleanup EXIT
 

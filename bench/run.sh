@@ -16,8 +16,7 @@ log "building (Release)"
 dotnet build StitchFin.sln -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 
 infra_was_running=1
-status=$(scripts/infra.sh status 2>/dev/null)
-{ grep -q 'postgres: running' <<< "$status" && grep -q 'rabbitmq: running' <<< "$status"; } || infra_was_running=0
+scripts/infra.sh running || infra_was_running=0
 scripts/infra.sh start
 cleanup() { [ $infra_was_running = 1 ] || scripts/infra.sh stop; }
 trap cleanup EXIT

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local PostgreSQL 15 and RabbitMQ 3.10 as plain processes on private ports, data under .local/ (git-ignored).
 #   scripts/infra.sh start|stop|status|env       the project's main instance
+#   scripts/infra.sh running                     exits 0 when both run (scripts stop only what they started)
 #   scripts/infra.sh rabbitmq start|stop NAME PORT  an extra broker node (tests that stop a broker use their own)
 # Idempotent: start on a running instance does nothing; stop on a stopped one does nothing.
 set -euo pipefail
@@ -140,10 +141,11 @@ case "${1:-}" in
   status)
     pg_running && echo "postgres: running on $STITCHFIN_PG_PORT" || echo "postgres: stopped"
     rmq_running main "$STITCHFIN_RABBITMQ_PORT" && echo "rabbitmq: running on $STITCHFIN_RABBITMQ_PORT" || echo "rabbitmq: stopped" ;;
+  running) pg_running && rmq_running main "$STITCHFIN_RABBITMQ_PORT" ;;
   env) print_env ;;
   rabbitmq)
     [ $# -eq 4 ] || die "usage: $0 rabbitmq start|stop NAME PORT"
     install_missing
     case "$2" in start) rmq_start "$3" "$4" ;; stop) rmq_stop "$3" "$4" ;; *) die "usage: $0 rabbitmq start|stop NAME PORT" ;; esac ;;
-  *) echo "usage: $0 start|stop|status|env | rabbitmq start|stop NAME PORT" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|running|env | rabbitmq start|stop NAME PORT" >&2; exit 2 ;;
 esac
