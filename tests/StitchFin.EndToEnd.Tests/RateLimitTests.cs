@@ -11,7 +11,7 @@ public sealed class RateLimitTests(StitchFinSystem system)
         var noisy = await Tenant.CreateAsync(system, "Noisy");
         var quiet = await Tenant.CreateAsync(system, "Quiet");
 
-        // Well past the bucket (200 tokens, refilled at 100 per second) in one burst.
+        // Well past the bucket (200 tokens, refilled once a minute in this system) in one burst.
         var burst = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => noisy.Client.GetAsync("/tenants/me")));
         var limited = burst.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         using (var quietResponse = await quiet.Client.GetAsync("/tenants/me"))
@@ -19,10 +19,10 @@ public sealed class RateLimitTests(StitchFinSystem system)
             Assert.Equal(HttpStatusCode.OK, quietResponse.StatusCode);
         }
 
-        Assert.NotEmpty(limited);
+        Assert.True(limited.Count >= 100, $"{limited.Count} of 500 requests limited");
         Assert.All(burst, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
         var first = limited[0];
-        Assert.True(first.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, "429 without Retry-After in seconds");
+        Assert.True(first.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 and <= 60 }, "429 without Retry-After in seconds");
         Assert.Equal("application/problem+json", first.Content.Headers.ContentType?.MediaType);
         foreach (var response in burst)
         {
