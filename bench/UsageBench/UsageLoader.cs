@@ -78,7 +78,7 @@ public sealed class UsageLoader(string connectionString, Guid tenantId, DateOnly
         }
 
         // Autovacuum would get there eventually; measuring queries against a settled table makes runs comparable.
-        foreach (var table in new[] { "usage_rollups", "processed_events" })
+        foreach (var table in new[] { "usage_rollups", "usage_days", "processed_events" })
         {
             await using var vacuum = new NpgsqlCommand($"VACUUM ANALYZE {table}", connection) { CommandTimeout = 600 };
             await vacuum.ExecuteNonQueryAsync();

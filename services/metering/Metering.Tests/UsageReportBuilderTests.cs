@@ -10,12 +10,14 @@ public sealed class UsageReportBuilderTests
     private static readonly UsageRange Range = new(new DateOnly(2026, 3, 7), new DateOnly(2026, 3, 9));
 
     [Fact]
-    public void Sums_rows_by_day_provider_and_agent_and_lists_every_day()
+    public void Lists_every_day_and_sums_provider_and_agent_rows()
     {
         var builder = new UsageReportBuilder(Tenant, Range);
-        builder.Add(new DateOnly(2026, 3, 7), "VendorB", Cheap, 2, 20, 200, 0.000002m);
-        builder.Add(new DateOnly(2026, 3, 9), "VendorA", Dear, 3, 30, 300, 0.300000m);
-        builder.Add(new DateOnly(2026, 3, 9), "VendorB", Cheap, 1, 10, 100, 0.000001m);
+        builder.AddDay(new DateOnly(2026, 3, 7), 2, 20, 200, 0.000002m);
+        builder.AddDay(new DateOnly(2026, 3, 9), 4, 40, 400, 0.300001m);
+        builder.AddProviderAgent("VendorB", Cheap, 3, 30, 300, 0.000003m);
+        builder.AddProviderAgent("VendorA", Dear, 2, 20, 200, 0.200000m);
+        builder.AddProviderAgent("VendorA", Cheap, 1, 10, 100, 0.100000m);
 
         var report = builder.Build();
 
@@ -31,7 +33,9 @@ public sealed class UsageReportBuilderTests
         Assert.Equal(
             [new ProviderUsage("VendorA", 3, 30, 300, 0.300000m), new ProviderUsage("VendorB", 3, 30, 300, 0.000003m)],
             report.ByProvider);
-        Assert.Equal([Dear, Cheap], report.ByAgent.Select(a => a.AgentId));
+        Assert.Equal(
+            [new AgentUsage(Dear, 2, 20, 200, 0.200000m), new AgentUsage(Cheap, 4, 40, 400, 0.100003m)],
+            report.ByAgent);
     }
 
     [Fact]
@@ -46,9 +50,9 @@ public sealed class UsageReportBuilderTests
     }
 
     [Fact]
-    public void A_row_outside_the_range_is_refused()
+    public void A_day_outside_the_range_is_refused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new UsageReportBuilder(Tenant, Range).Add(new DateOnly(2026, 3, 10), "VendorA", Cheap, 1, 1, 1, 0m));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UsageReportBuilder(Tenant, Range).AddDay(new DateOnly(2026, 3, 10), 1, 1, 1, 0m));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UsageReportBuilder(Tenant, Range).AddDay(new DateOnly(2026, 3, 6), 1, 1, 1, 0m));
     }
 }

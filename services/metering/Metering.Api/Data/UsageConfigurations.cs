@@ -16,6 +16,16 @@ public sealed class UsageRollupConfiguration : IEntityTypeConfiguration<UsageRol
     }
 }
 
+public sealed class UsageDayConfiguration : IEntityTypeConfiguration<UsageDay>
+{
+    public void Configure(EntityTypeBuilder<UsageDay> builder)
+    {
+        builder.ToTable("usage_days");
+        builder.HasKey(d => new { d.TenantId, d.Day });
+        builder.Property(d => d.CostUsd).HasColumnType("numeric(18,6)");
+    }
+}
+
 public sealed class ProcessedEventConfiguration : IEntityTypeConfiguration<ProcessedEvent>
 {
     public void Configure(EntityTypeBuilder<ProcessedEvent> builder)

@@ -1,8 +1,8 @@
 namespace StitchFin.Metering.Usage;
 
 /// <summary>
-/// Folds a tenant's rollup rows for a range into the report. Rollup rows are already unique per day, provider and
-/// agent, so at most days x providers x agents rows arrive; summing them here is cheaper than grouping sets in SQL.
+/// Folds what <see cref="UsageReportQuery"/> reads into the report: one row per day that has usage (from the day
+/// rollups) and one row per provider and agent with its totals over the range. Days without a row are zeros.
 /// </summary>
 public sealed class UsageReportBuilder(Guid tenantId, UsageRange range)
 {
@@ -10,7 +10,7 @@ public sealed class UsageReportBuilder(Guid tenantId, UsageRange range)
     private readonly Dictionary<string, Tally> _providers = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, Tally> _agents = [];
 
-    public void Add(DateOnly day, string provider, Guid agentId, long messages, long tokensIn, long tokensOut, decimal costUsd)
+    public void AddDay(DateOnly day, long messages, long tokensIn, long tokensOut, decimal costUsd)
     {
         var index = day.DayNumber - range.From.DayNumber;
         if ((uint)index >= (uint)_days.Length)
@@ -18,8 +18,12 @@ public sealed class UsageReportBuilder(Guid tenantId, UsageRange range)
             throw new ArgumentOutOfRangeException(nameof(day), day, $"Outside {range.From}..{range.To}.");
         }
 
+        _days[index] += new Tally(messages, tokensIn, tokensOut, costUsd);
+    }
+
+    public void AddProviderAgent(string provider, Guid agentId, long messages, long tokensIn, long tokensOut, decimal costUsd)
+    {
         var amounts = new Tally(messages, tokensIn, tokensOut, costUsd);
-        _days[index] += amounts;
         _providers[provider] = _providers.GetValueOrDefault(provider) + amounts;
         _agents[agentId] = _agents.GetValueOrDefault(agentId) + amounts;
     }

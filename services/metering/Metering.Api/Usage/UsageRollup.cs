@@ -16,6 +16,20 @@ public sealed class UsageRollup
     public decimal CostUsd { get; set; }
 }
 
+/// <summary>
+/// Running totals for one tenant and Chicago day: the sum of that day's <see cref="UsageRollup"/> rows, kept by the
+/// same statement so a report's days and totals read one row per day instead of one per day, provider and agent.
+/// </summary>
+public sealed class UsageDay
+{
+    public Guid TenantId { get; set; }
+    public DateOnly Day { get; set; }
+    public long Messages { get; set; }
+    public long TokensIn { get; set; }
+    public long TokensOut { get; set; }
+    public decimal CostUsd { get; set; }
+}
+
 /// <summary>An event id already counted; its primary key is what makes redelivery harmless.</summary>
 public sealed class ProcessedEvent
 {

@@ -38,6 +38,38 @@ namespace StitchFin.Metering.Data.Migrations
                     b.ToTable("processed_events", (string)null);
                 });
 
+            modelBuilder.Entity("StitchFin.Metering.Usage.UsageDay", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasColumnType("numeric(18,6)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<long>("Messages")
+                        .HasColumnType("bigint")
+                        .HasColumnName("messages");
+
+                    b.Property<long>("TokensIn")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_in");
+
+                    b.Property<long>("TokensOut")
+                        .HasColumnType("bigint")
+                        .HasColumnName("tokens_out");
+
+                    b.HasKey("TenantId", "Day")
+                        .HasName("pk_usage_days");
+
+                    b.ToTable("usage_days", (string)null);
+                });
+
             modelBuilder.Entity("StitchFin.Metering.Usage.UsageRollup", b =>
                 {
                     b.Property<Guid>("TenantId")
