@@ -67,6 +67,33 @@ public sealed class IdempotencyLeaseTests : IClassFixture<FakeClockConversationF
     }
 
     [Fact]
+    public async Task A_request_whose_claim_was_taken_over_while_providers_answered_stores_nothing()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(tenantId));
+        var session = await tenant.CreateSessionAsync();
+        var otherToken = Guid.NewGuid();
+        _fixture.Providers.Reset(async (request, context) =>
+        {
+            // What another request does meanwhile when it takes over a lease that ran out.
+            await _fixture.WithDbAsync(db => db.IdempotencyRecords
+                .Where(r => r.TenantId == tenantId && r.Key == "overtaken-key")
+                .ExecuteUpdateAsync(r => r.SetProperty(x => x.ClaimToken, otherToken)));
+            return await FakeProviders.Succeed(request, context);
+        });
+
+        var answer = await tenant.SendMessageAsync(session, "overtaken-key", "Still mine?");
+
+        Assert.Equal(HttpStatusCode.Conflict, answer.Status);
+        var (messages, counted, record) = await _fixture.WithDbAsync(async db => (
+            await db.Messages.CountAsync(m => m.SessionId == session),
+            await db.Sessions.Where(s => s.Id == session).Select(s => s.MessageCount).SingleAsync(),
+            await db.IdempotencyRecords.AsNoTracking().SingleAsync(r => r.TenantId == tenantId && r.Key == "overtaken-key")));
+        Assert.Equal((0, 0), (messages, counted));
+        Assert.Equal((IdempotencyRecord.InFlight, otherToken, (byte[]?)null), (record.State, record.ClaimToken, record.ResponseBody));
+    }
+
+    [Fact]
     public async Task Keys_are_kept_for_24_hours_and_then_deleted_by_the_cleanup()
     {
         var tenantId = Guid.NewGuid();

@@ -36,12 +36,17 @@ public static class OutboxModel
     /// <summary>Stages <paramref name="message"/> for publishing when the caller's SaveChanges commits.</summary>
     public static void AddOutboxMessage<T>(this DbContext db, Guid messageId, T message, DateTimeOffset now)
         where T : class =>
-        db.Set<OutboxMessage>().Add(new OutboxMessage
+        db.Set<OutboxMessage>().Add(For(messageId, message, now));
+
+    /// <summary>The outbox row for <paramref name="message"/>, for callers that write it with their own SQL.</summary>
+    public static OutboxMessage For<T>(Guid messageId, T message, DateTimeOffset now)
+        where T : class =>
+        new()
         {
             MessageId = messageId,
             MessageType = typeof(T).FullName!,
             Payload = JsonSerializer.Serialize(message, Extensions.JsonOptions),
             CreatedAt = now,
             TraceParent = Activity.Current?.Id,
-        });
+        };
 }

@@ -12,15 +12,26 @@ public sealed class IdempotencyStore(ConversationDbContext db, TimeProvider time
 
     private readonly IdempotencyOptions _options = options.Value;
 
+    /// <summary>The values a new claim inserts: a fresh token, a lease, and the retention period from now.</summary>
+    public NewClaimValues NewClaim()
+    {
+        var now = time.GetUtcNowMicroseconds();
+        return new NewClaimValues(Guid.NewGuid(), now + _options.Lease, now + _options.Retention, now);
+    }
+
+    /// <summary>
+    /// Claims the key: inserts the record, or reads the one there and answers from it (completed, in flight,
+    /// another request's), taking over a record whose lease or retention ran out.
+    /// </summary>
     public async Task<ClaimResult> ClaimAsync(Guid tenantId, string key, string requestHash, CancellationToken cancellationToken)
     {
         for (var round = 0; round < MaxClaimRounds; round++)
         {
-            var now = time.GetUtcNowMicroseconds();
-            var token = Guid.NewGuid();
+            var claim = NewClaim();
+            var (now, token) = (claim.CreatedAt, claim.Token);
             var inserted = await db.Database.ExecuteSqlAsync($"""
                 INSERT INTO idempotency_records (tenant_id, key, request_hash, state, claim_token, lease_expires_at, expires_at, created_at)
-                VALUES ({tenantId}, {key}, {requestHash}, {IdempotencyRecord.InFlight}, {token}, {now + _options.Lease}, {now + _options.Retention}, {now})
+                VALUES ({tenantId}, {key}, {requestHash}, {IdempotencyRecord.InFlight}, {token}, {claim.LeaseExpiresAt}, {claim.ExpiresAt}, {now})
                 ON CONFLICT (tenant_id, key) DO NOTHING
                 """, cancellationToken);
             if (inserted == 1)
@@ -59,23 +70,11 @@ public sealed class IdempotencyStore(ConversationDbContext db, TimeProvider time
     }
 
     /// <summary>
-    /// Marks the claim completed with its response. Runs inside the caller's transaction, so the response is
-    /// stored if and only if the exchange it describes is.
+    /// What completing the claim writes: its response, kept for the retention period from now. The caller's
+    /// statement applies it only while the claim is still this request's, together with the exchange it describes.
     /// </summary>
-    /// <returns>False when the claim is no longer this request's (its lease expired and another request took it).</returns>
-    public async Task<bool> CompleteAsync(Guid tenantId, string key, Guid token, int status, byte[] body, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNowMicroseconds();
-        var expiresAt = now + _options.Retention;
-        var updated = await db.IdempotencyRecords
-            .Where(r => r.TenantId == tenantId && r.Key == key && r.ClaimToken == token && r.State == IdempotencyRecord.InFlight)
-            .ExecuteUpdateAsync(record => record
-                .SetProperty(r => r.State, IdempotencyRecord.Completed)
-                .SetProperty(r => r.ResponseStatus, status)
-                .SetProperty(r => r.ResponseBody, body)
-                .SetProperty(r => r.ExpiresAt, expiresAt), cancellationToken);
-        return updated == 1;
-    }
+    public IdempotencyCompletion Completion(Guid tenantId, string key, Guid token, int status, byte[] body) =>
+        new(tenantId, key, token, status, body, time.GetUtcNowMicroseconds() + _options.Retention);
 
     /// <summary>The response a claim was completed with, for a retried transaction whose commit did go through.</summary>
     public async Task<byte[]?> CompletedBodyAsync(Guid tenantId, string key, Guid token, CancellationToken cancellationToken) =>
@@ -109,3 +108,9 @@ public sealed class IdempotencyStore(ConversationDbContext db, TimeProvider time
         return updated == 1;
     }
 }
+
+/// <summary>A claim to complete with its response (see <see cref="IdempotencyStore.Completion"/>).</summary>
+public sealed record IdempotencyCompletion(Guid TenantId, string Key, Guid Token, int Status, byte[] Body, DateTimeOffset ExpiresAt);
+
+/// <summary>The values a new claim inserts (see <see cref="IdempotencyStore.NewClaim"/>).</summary>
+public sealed record NewClaimValues(Guid Token, DateTimeOffset LeaseExpiresAt, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt);

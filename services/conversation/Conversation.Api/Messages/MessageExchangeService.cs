@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using StitchFin.Contracts.Conversation;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Completions;
@@ -28,8 +29,6 @@ public sealed partial class MessageExchangeService(
     ConversationTelemetry telemetry,
     ILogger<MessageExchangeService> logger)
 {
-    private sealed record ExchangeTarget(Guid SessionId, Guid AgentId, string PrimaryProvider, string? FallbackProvider, string SystemPrompt, bool AgentDeleted);
-
     public async Task<ExchangeOutcome> ExchangeAsync(Guid tenantId, Guid sessionId, string key, MessageInput input, CancellationToken cancellationToken)
     {
         using var activity = ConversationTelemetry.Source.StartActivity("message exchange");
@@ -69,16 +68,32 @@ public sealed partial class MessageExchangeService(
 
     private async Task<ExchangeOutcome> ExchangeCoreAsync(Guid tenantId, Guid sessionId, string key, MessageInput input, CancellationToken cancellationToken)
     {
-        var target = await db.Sessions.AsNoTracking()
-            .Where(s => s.Id == sessionId && s.TenantId == tenantId)
-            .Select(s => new ExchangeTarget(s.Id, s.AgentId, s.Agent!.PrimaryProvider, s.Agent.FallbackProvider, s.Agent.SystemPrompt, s.Agent.DeletedAt != null))
-            .SingleOrDefaultAsync(cancellationToken);
+        var requestHash = input.Hash(sessionId);
+        var newClaim = idempotency.NewClaim();
+        var (target, claimed) = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (db, tenantId, sessionId, key, requestHash, newClaim),
+            static async (_, state, ct) =>
+            {
+                var (db, tenantId, sessionId, key, requestHash, newClaim) = state;
+                await db.Database.OpenConnectionAsync(ct);
+                try
+                {
+                    return await ExchangeStartSql.RunAsync((NpgsqlConnection)db.Database.GetDbConnection(), tenantId, sessionId, key, requestHash, newClaim, ct);
+                }
+                finally
+                {
+                    await db.Database.CloseConnectionAsync();
+                }
+            },
+            verifySucceeded: null,
+            cancellationToken);
         if (target is null)
         {
             return new ExchangeOutcome.SessionNotFound();
         }
 
-        var claim = await idempotency.ClaimAsync(tenantId, key, input.Hash(sessionId), cancellationToken);
+        // Usually the key was free and is ours now; otherwise the claim settles who holds it.
+        var claim = claimed ? new ClaimResult.Claimed(newClaim.Token) : await idempotency.ClaimAsync(tenantId, key, requestHash, cancellationToken);
         switch (claim)
         {
             case ClaimResult.AlreadyCompleted stored:
@@ -139,71 +154,71 @@ public sealed partial class MessageExchangeService(
         Guid tenantId, string key, Guid token, ExchangeTarget target, MessageInput input, DateTimeOffset userAt, CompletionResult result)
     {
         var cost = prices.CostUsd(result.Provider, result.TokensIn, result.TokensOut);
-        var strategy = db.Database.CreateExecutionStrategy();
-        var body = await strategy.ExecuteAsync(async cancellationToken =>
+        var assistantAt = time.GetUtcNowMicroseconds();
+        var user = new SessionMessage
         {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-
-            // The row lock orders concurrent exchanges of one session, so their sequence numbers never collide.
-            var session = (await db.Sessions
-                .FromSql($"SELECT * FROM sessions WHERE id = {target.SessionId} AND tenant_id = {tenantId} FOR UPDATE")
-                .ToListAsync(cancellationToken)).Single();
-            var assistantAt = time.GetUtcNowMicroseconds();
-            var user = new SessionMessage
-            {
-                Id = Guid.CreateVersion7(userAt),
-                TenantId = tenantId,
-                SessionId = session.Id,
-                Sequence = session.MessageCount + 1,
-                Role = SessionMessage.UserRole,
-                Content = input.Content,
-                Channel = input.Channel,
-                CreatedAt = userAt,
-            };
-            var assistant = new SessionMessage
-            {
-                Id = Guid.CreateVersion7(assistantAt),
-                TenantId = tenantId,
-                SessionId = session.Id,
-                Sequence = session.MessageCount + 2,
-                Role = SessionMessage.AssistantRole,
-                Content = result.Text,
-                Channel = input.Channel,
-                CreatedAt = assistantAt,
-                Provider = result.Provider,
-                FallbackUsed = result.FallbackUsed,
-                TokensIn = result.TokensIn,
-                TokensOut = result.TokensOut,
-                CostUsd = cost,
-                LatencyMs = result.LatencyMs,
-            };
-            session.MessageCount += 2;
-            session.LastMessageAt = assistantAt;
-
-            var exchange = new MessageExchange(
+            Id = Guid.CreateVersion7(userAt),
+            TenantId = tenantId,
+            SessionId = target.SessionId,
+            Role = SessionMessage.UserRole,
+            Content = input.Content,
+            Channel = input.Channel,
+            CreatedAt = userAt,
+        };
+        var assistant = new SessionMessage
+        {
+            Id = Guid.CreateVersion7(assistantAt),
+            TenantId = tenantId,
+            SessionId = target.SessionId,
+            Role = SessionMessage.AssistantRole,
+            Content = result.Text,
+            Channel = input.Channel,
+            CreatedAt = assistantAt,
+            Provider = result.Provider,
+            FallbackUsed = result.FallbackUsed,
+            TokensIn = result.TokensIn,
+            TokensOut = result.TokensOut,
+            CostUsd = cost,
+            LatencyMs = result.LatencyMs,
+        };
+        var body = JsonSerializer.SerializeToUtf8Bytes(
+            new MessageExchange(
                 user.ToTranscriptMessage(),
                 assistant.ToTranscriptMessage(),
                 new MessageUsage(result.Provider, result.TokensIn, result.TokensOut, cost),
-                result.Attempts);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(exchange, JsonDefaults.JsonOptions);
-            if (!await idempotency.CompleteAsync(tenantId, key, token, StatusCodes.Status201Created, bytes, cancellationToken))
-            {
-                // Either an earlier try of this very transaction committed before its connection broke, or the
-                // lease ran out and another request owns the key now; in both cases nothing more may be written.
-                await transaction.RollbackAsync(cancellationToken);
-                return await idempotency.CompletedBodyAsync(tenantId, key, token, cancellationToken);
-            }
+                result.Attempts),
+            JsonDefaults.JsonOptions);
+        var eventId = Guid.CreateVersion7(assistantAt);
+        var outboxMessage = OutboxModel.For(eventId, new MessageCompleted(
+            eventId, tenantId, target.AgentId, target.SessionId, user.Id, assistant.Id, result.Provider, result.FallbackUsed,
+            result.TokensIn, result.TokensOut, cost, result.LatencyMs, input.Channel, assistantAt), assistantAt);
+        var completion = idempotency.Completion(tenantId, key, token, StatusCodes.Status201Created, body);
 
-            var eventId = Guid.CreateVersion7(assistantAt);
-            db.Messages.AddRange(user, assistant);
-            db.AddOutboxMessage(eventId, new MessageCompleted(
-                eventId, tenantId, target.AgentId, session.Id, user.Id, assistant.Id, result.Provider, result.FallbackUsed,
-                result.TokensIn, result.TokensOut, cost, result.LatencyMs, input.Channel, assistantAt), assistantAt);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return bytes;
-        }, CancellationToken.None);
+        var stored = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (db, completion, user, assistant, outboxMessage),
+            static async (_, state, cancellationToken) =>
+            {
+                var (db, completion, user, assistant, outboxMessage) = state;
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                try
+                {
+                    await using var command = StoreExchangeSql.Command(
+                        (NpgsqlConnection)db.Database.GetDbConnection(), completion, user, assistant, outboxMessage);
+                    return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+                }
+                finally
+                {
+                    await db.Database.CloseConnectionAsync();
+                }
+            },
+            verifySucceeded: null,
+            CancellationToken.None);
+        if (!stored)
+        {
+            // Either an earlier try of this very statement committed before its connection broke, or the lease ran
+            // out and another request owns the key now; in both cases nothing more may be written.
+            return await idempotency.CompletedBodyAsync(tenantId, key, token, CancellationToken.None);
+        }
 
         outbox.Notify();
         return body;

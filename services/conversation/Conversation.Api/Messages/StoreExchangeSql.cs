@@ -1,0 +1,78 @@
+using Npgsql;
+using NpgsqlTypes;
+using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Sessions;
+using StitchFin.ServiceDefaults.Outbox;
+
+namespace StitchFin.Conversation.Messages;
+
+/// <summary>
+/// Stores a completed exchange in one statement, so one round trip commits it: it completes the idempotency claim
+/// with the response, and only if the claim is still this request's (and its session exists) does it advance the
+/// session's counter, insert both messages numbered from it, and write the outbox row. The session row's update
+/// lock orders concurrent exchanges of one session, so their sequence numbers never collide.
+/// </summary>
+public static class StoreExchangeSql
+{
+    private const string Sql = $"""
+        WITH completed AS (
+            UPDATE idempotency_records
+            SET state = '{IdempotencyRecord.Completed}', response_status = $4, response_body = $5, expires_at = $6
+            WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND state = '{IdempotencyRecord.InFlight}'
+              AND EXISTS (SELECT 1 FROM sessions WHERE id = $7 AND tenant_id = $1)
+            RETURNING 1
+        ), session AS (
+            UPDATE sessions SET message_count = message_count + 2, last_message_at = $13
+            WHERE id = $7 AND tenant_id = $1 AND EXISTS (SELECT 1 FROM completed)
+            RETURNING message_count
+        ), stored AS (
+            INSERT INTO messages (id, tenant_id, session_id, sequence, role, content, channel, created_at,
+                provider, fallback_used, tokens_in, tokens_out, cost_usd, latency_ms)
+            SELECT $8, $1, $7, message_count - 1, '{SessionMessage.UserRole}', $9, $10, $11,
+                NULL::varchar, NULL::boolean, NULL::integer, NULL::integer, NULL::numeric, NULL::integer FROM session
+            UNION ALL
+            SELECT $12, $1, $7, message_count, '{SessionMessage.AssistantRole}', $14, $10, $13,
+                $15, $16, $17, $18, $19, $20 FROM session
+        )
+        INSERT INTO outbox_messages (message_id, message_type, payload, created_at, trace_parent)
+        SELECT $21, $22, $23, $13, $24 FROM session
+        """;
+
+    /// <summary>A command that affects 1 row when the exchange was stored and 0 when the claim was no longer this request's.</summary>
+    public static NpgsqlCommand Command(
+        NpgsqlConnection connection, IdempotencyCompletion completion, SessionMessage user, SessionMessage assistant, OutboxMessage outbox) =>
+        new(Sql, connection)
+        {
+            Parameters =
+            {
+                Value(completion.TenantId, NpgsqlDbType.Uuid),
+                Value(completion.Key, NpgsqlDbType.Text),
+                Value(completion.Token, NpgsqlDbType.Uuid),
+                Value(completion.Status, NpgsqlDbType.Integer),
+                Value(completion.Body, NpgsqlDbType.Bytea),
+                Value(completion.ExpiresAt, NpgsqlDbType.TimestampTz),
+                Value(user.SessionId, NpgsqlDbType.Uuid),
+                Value(user.Id, NpgsqlDbType.Uuid),
+                Value(user.Content, NpgsqlDbType.Text),
+                Value(user.Channel, NpgsqlDbType.Varchar),
+                Value(user.CreatedAt, NpgsqlDbType.TimestampTz),
+                Value(assistant.Id, NpgsqlDbType.Uuid),
+                Value(assistant.CreatedAt, NpgsqlDbType.TimestampTz),
+                Value(assistant.Content, NpgsqlDbType.Text),
+                Value(assistant.Provider!, NpgsqlDbType.Varchar),
+                Value(assistant.FallbackUsed!.Value, NpgsqlDbType.Boolean),
+                Value(assistant.TokensIn!.Value, NpgsqlDbType.Integer),
+                Value(assistant.TokensOut!.Value, NpgsqlDbType.Integer),
+                Value(assistant.CostUsd!.Value, NpgsqlDbType.Numeric),
+                Value(assistant.LatencyMs!.Value, NpgsqlDbType.Integer),
+                Value(outbox.MessageId, NpgsqlDbType.Uuid),
+                Value(outbox.MessageType, NpgsqlDbType.Varchar),
+                Value(outbox.Payload, NpgsqlDbType.Jsonb),
+                outbox.TraceParent is { } traceParent
+                    ? Value(traceParent, NpgsqlDbType.Varchar)
+                    : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar },
+            },
+        };
+
+    private static NpgsqlParameter<T> Value<T>(T value, NpgsqlDbType type) => new() { TypedValue = value, NpgsqlDbType = type };
+}
