@@ -14,6 +14,9 @@ public static class Extensions
     {
         builder.AddInternalIdentity();
         builder.AddServiceDatabase<MeteringDbContext>();
+        // Registered before the bus: hosted services stop in reverse order, so the recorder outlives the consumers.
+        builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<UsageRecorder>());
         builder.AddMessaging(bus => bus.AddConsumer<MessageCompletedConsumer, MessageCompletedConsumerDefinition>());
         builder.Services.AddSingleton<MeteringTelemetry>();
         return builder;

@@ -9,7 +9,7 @@ public sealed class MessageCompletedConsumerDefinition : ConsumerDefinition<Mess
     /// <summary>Named for the service so its <c>_error</c> queue says whose poison it holds.</summary>
     public const string QueueName = "metering-message-completed";
 
-    /// <summary>Each message holds a pooled connection for one short statement; this keeps the pool and the two cores calm.</summary>
+    /// <summary>How many events may wait for <see cref="UsageRecorder"/> at once, which is how big its batches can grow.</summary>
     public const int ConcurrencyLimit = 16;
 
     public MessageCompletedConsumerDefinition()

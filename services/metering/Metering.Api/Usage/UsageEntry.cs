@@ -15,6 +15,16 @@ public sealed record UsageEntry(
 {
     public const int MaxProviderLength = 64;
 
+    /// <summary>The order of the rows an entry locks: its tenant-day row, then its tenant-day-provider-agent row.</summary>
+    public static readonly IComparer<UsageEntry> LockOrder = Comparer<UsageEntry>.Create(static (a, b) =>
+    {
+        var order = a.TenantId.CompareTo(b.TenantId);
+        if (order == 0) order = a.Day.CompareTo(b.Day);
+        if (order == 0) order = string.CompareOrdinal(a.Provider, b.Provider);
+        if (order == 0) order = a.AgentId.CompareTo(b.AgentId);
+        return order;
+    });
+
     /// <summary>numeric(18,6): twelve whole digits.</summary>
     private const decimal MaxCostUsd = 999_999_999_999.999999m;
 

@@ -5,10 +5,10 @@ namespace StitchFin.Metering.Usage;
 
 /// <summary>
 /// The one statement that counts an event: it claims the event id and, only if the claim is new, adds the event
-/// to its rollup row and then to its day row. One statement is one transaction, so a redelivered or concurrently
-/// delivered event (the claim waits on the other transaction's key, then finds it taken) is never counted twice.
-/// Each step reads the one before it, so every instance locks in the same order (event, rollup, day) and two
-/// instances counting the same day cannot deadlock.
+/// to its day row and then to its detailed rollup row. One statement is one transaction (or part of one batch's),
+/// so a redelivered or concurrently delivered event (the claim waits on the other transaction's key, then finds it
+/// taken) is never counted twice. Each step reads the one before it, so the rows are locked in a fixed order (event,
+/// day, rollup); <see cref="UsageRecorder"/> sorts a batch the same way, so metering instances cannot deadlock.
 /// </summary>
 public static class UsageRollupSql
 {
@@ -17,34 +17,26 @@ public static class UsageRollupSql
             INSERT INTO processed_events (event_id, processed_at) VALUES ($1, $2)
             ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id
-        ), rolled_up AS (
-            INSERT INTO usage_rollups AS r (tenant_id, day, provider, agent_id, messages, tokens_in, tokens_out, cost_usd)
-            SELECT $3, $4, $5, $6, 1, $7, $8, $9 FROM claimed
-            ON CONFLICT (tenant_id, day, provider, agent_id) DO UPDATE SET
-                messages = r.messages + 1,
-                tokens_in = r.tokens_in + excluded.tokens_in,
-                tokens_out = r.tokens_out + excluded.tokens_out,
-                cost_usd = r.cost_usd + excluded.cost_usd
+        ), counted_day AS (
+            INSERT INTO usage_days AS d (tenant_id, day, messages, tokens_in, tokens_out, cost_usd)
+            SELECT $3, $4, 1, $7, $8, $9 FROM claimed
+            ON CONFLICT (tenant_id, day) DO UPDATE SET
+                messages = d.messages + 1,
+                tokens_in = d.tokens_in + excluded.tokens_in,
+                tokens_out = d.tokens_out + excluded.tokens_out,
+                cost_usd = d.cost_usd + excluded.cost_usd
             RETURNING 1
         )
-        INSERT INTO usage_days AS d (tenant_id, day, messages, tokens_in, tokens_out, cost_usd)
-        SELECT $3, $4, 1, $7, $8, $9 FROM rolled_up
-        ON CONFLICT (tenant_id, day) DO UPDATE SET
-            messages = d.messages + 1,
-            tokens_in = d.tokens_in + excluded.tokens_in,
-            tokens_out = d.tokens_out + excluded.tokens_out,
-            cost_usd = d.cost_usd + excluded.cost_usd
+        INSERT INTO usage_rollups AS r (tenant_id, day, provider, agent_id, messages, tokens_in, tokens_out, cost_usd)
+        SELECT $3, $4, $5, $6, 1, $7, $8, $9 FROM counted_day
+        ON CONFLICT (tenant_id, day, provider, agent_id) DO UPDATE SET
+            messages = r.messages + 1,
+            tokens_in = r.tokens_in + excluded.tokens_in,
+            tokens_out = r.tokens_out + excluded.tokens_out,
+            cost_usd = r.cost_usd + excluded.cost_usd
         """;
 
-    /// <summary>A command that returns 1 row affected when the event was counted and 0 when it was a duplicate.</summary>
-    public static NpgsqlCommand Command(NpgsqlConnection connection, UsageEntry entry, DateTimeOffset processedAt)
-    {
-        var command = new NpgsqlCommand(RecordOnce, connection);
-        AddParameters(command.Parameters, entry, processedAt);
-        return command;
-    }
-
-    /// <summary>The same statement for batched loading (benchmarks, backfills).</summary>
+    /// <summary>The statement for one event, as a batch member (<see cref="UsageRecorder"/>, benchmarks, backfills).</summary>
     public static NpgsqlBatchCommand BatchCommand(UsageEntry entry, DateTimeOffset processedAt)
     {
         var command = new NpgsqlBatchCommand(RecordOnce);
