@@ -136,9 +136,12 @@ build_dashboard() {
 
 down() { local i; for ((i=${#SERVICES[@]}-1; i>=0; i--)); do stop_service "${SERVICES[$i]}"; done; }
 
+# The foreground run's end: its services, and the infrastructure if this run started it.
+stop_all() { down; [ "${infra_was_running:-1}" = 1 ] || scripts/infra.sh stop; }
+
 up() {
   local detach=${1:-}
-  local infra_was_running=1
+  infra_was_running=1
   scripts/infra.sh running || infra_was_running=0
   # Tests that bring their own broker (to stop it on purpose) manage infrastructure themselves.
   [ "${STITCHFIN_SKIP_INFRA:-0}" = 1 ] || scripts/infra.sh start
@@ -146,7 +149,9 @@ up() {
   build
   env | grep -E '^[A-Za-z][A-Za-z0-9]*__[A-Za-z0-9_]+=' > "$RUN_DIR/overrides.env" || true
   if [ -z "$detach" ]; then
-    trap 'echo; log "stopping"; down; [ $infra_was_running = 1 ] || scripts/infra.sh stop; exit 0' INT TERM
+    # Ctrl-C stops everything; so does a failed start, which would otherwise leave half a system running.
+    trap 'echo; log "stopping"; stop_all; exit 0' INT TERM
+    trap 'status=$?; [ $status = 0 ] || { log "start failed; stopping what was started"; stop_all; }' EXIT
   fi
   local s; for s in "${SERVICES[@]}"; do start_service "$s"; done
   for s in "${SERVICES[@]}"; do wait_ready "$s"; done
