@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using StitchFin.Contracts.Conversation;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Completions;
@@ -9,6 +8,7 @@ using StitchFin.Conversation.Data;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Pricing;
 using StitchFin.Conversation.Sessions;
+using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Outbox;
 using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
@@ -70,22 +70,9 @@ public sealed partial class MessageExchangeService(
     {
         var requestHash = input.Hash(sessionId);
         var newClaim = idempotency.NewClaim();
-        var (target, claimed) = await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            (db, tenantId, sessionId, key, requestHash, newClaim),
-            static async (_, state, ct) =>
-            {
-                var (db, tenantId, sessionId, key, requestHash, newClaim) = state;
-                await db.Database.OpenConnectionAsync(ct);
-                try
-                {
-                    return await ExchangeStartSql.RunAsync((NpgsqlConnection)db.Database.GetDbConnection(), tenantId, sessionId, key, requestHash, newClaim, ct);
-                }
-                finally
-                {
-                    await db.Database.CloseConnectionAsync();
-                }
-            },
-            verifySucceeded: null,
+        var (target, claimed) = await db.WithConnectionAsync(
+            (tenantId, sessionId, key, requestHash, newClaim),
+            static (connection, state, ct) => ExchangeStartSql.RunAsync(connection, state.tenantId, state.sessionId, state.key, state.requestHash, state.newClaim, ct),
             cancellationToken);
         if (target is null)
         {
@@ -194,24 +181,13 @@ public sealed partial class MessageExchangeService(
             result.TokensIn, result.TokensOut, cost, result.LatencyMs, input.Channel, assistantAt), assistantAt);
         var completion = idempotency.Completion(tenantId, key, token, StatusCodes.Status201Created, body);
 
-        var stored = await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            (db, completion, user, assistant, outboxMessage),
-            static async (_, state, cancellationToken) =>
+        var stored = await db.WithConnectionAsync(
+            (completion, user, assistant, outboxMessage),
+            static async (connection, state, ct) =>
             {
-                var (db, completion, user, assistant, outboxMessage) = state;
-                await db.Database.OpenConnectionAsync(cancellationToken);
-                try
-                {
-                    await using var command = StoreExchangeSql.Command(
-                        (NpgsqlConnection)db.Database.GetDbConnection(), completion, user, assistant, outboxMessage);
-                    return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-                }
-                finally
-                {
-                    await db.Database.CloseConnectionAsync();
-                }
+                await using var command = StoreExchangeSql.Command(connection, state.completion, state.user, state.assistant, state.outboxMessage);
+                return await command.ExecuteNonQueryAsync(ct) == 1;
             },
-            verifySucceeded: null,
             CancellationToken.None);
         if (!stored)
         {

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using StitchFin.Metering.Data;
+using StitchFin.ServiceDefaults.Data;
 
 namespace StitchFin.Metering.Usage;
 
@@ -71,25 +71,27 @@ public sealed class UsageRecorder(IServiceScopeFactory scopes) : BackgroundServi
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<MeteringDbContext>();
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            try
+            var counted = await db.WithConnectionAsync(batch, static async (connection, batch, ct) =>
             {
                 // Without an explicit transaction a batch runs as one implicit transaction: all of it or none.
-                await using var command = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+                await using var command = new NpgsqlBatch(connection);
                 foreach (var pending in batch)
                 {
                     command.BatchCommands.Add(UsageRollupSql.BatchCommand(pending.Entry, pending.ProcessedAt));
                 }
 
-                await command.ExecuteNonQueryAsync(cancellationToken);
-                for (var i = 0; i < batch.Count; i++)
+                await command.ExecuteNonQueryAsync(ct);
+                var answers = new bool[batch.Count];
+                for (var i = 0; i < answers.Length; i++)
                 {
-                    batch[i].Counted.TrySetResult(command.BatchCommands[i].RecordsAffected == 1);
+                    answers[i] = command.BatchCommands[i].RecordsAffected == 1;
                 }
-            }
-            finally
+
+                return answers;
+            }, cancellationToken);
+            for (var i = 0; i < batch.Count; i++)
             {
-                await db.Database.CloseConnectionAsync();
+                batch[i].Counted.TrySetResult(counted[i]);
             }
         }
         catch (Exception ex)

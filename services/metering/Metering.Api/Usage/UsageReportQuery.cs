@@ -1,7 +1,7 @@
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 using StitchFin.Metering.Data;
+using StitchFin.ServiceDefaults.Data;
 
 namespace StitchFin.Metering.Usage;
 
@@ -27,23 +27,7 @@ public static class UsageReportQuery
         """;
 
     public static Task<UsageReport> LoadAsync(MeteringDbContext db, Guid tenantId, UsageRange range, CancellationToken cancellationToken) =>
-        db.Database.CreateExecutionStrategy().ExecuteAsync(
-            (db, tenantId, range),
-            static async (_, state, ct) =>
-            {
-                var (db, tenantId, range) = state;
-                await db.Database.OpenConnectionAsync(ct);
-                try
-                {
-                    return await ReadAsync((NpgsqlConnection)db.Database.GetDbConnection(), tenantId, range, ct);
-                }
-                finally
-                {
-                    await db.Database.CloseConnectionAsync();
-                }
-            },
-            verifySucceeded: null,
-            cancellationToken);
+        db.WithConnectionAsync((tenantId, range), static (connection, state, ct) => ReadAsync(connection, state.tenantId, state.range, ct), cancellationToken);
 
     private static async Task<UsageReport> ReadAsync(NpgsqlConnection connection, Guid tenantId, UsageRange range, CancellationToken cancellationToken)
     {
