@@ -86,7 +86,7 @@ public static class Bench
         table.Add("Date (UTC)", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         table.Add("Arguments", Environment.GetCommandLineArgs().Length > 1 ? string.Join(' ', Environment.GetCommandLineArgs().Skip(1)) : "(defaults)");
         table.Add("Vendors", options.FastMode ? "`fast` (zero latency, no faults)" : "`default` (documented latencies and fault rates)");
-        table.Add("Machine", $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+        table.Add("Machine", $"{Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
         table.Add("Build", BuildConfiguration == "Release" ? "Release" : "Debug (not representative: use bench/run.sh)");
         table.Add("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") ?? "unset");
         table.Add("Bench process GC", GCSettings.IsServerGC ? "server" : "workstation");
@@ -94,4 +94,10 @@ public static class Bench
         table.Add("Load generator", "runs on the same machine and shares its cores with the services");
         table.WriteTo(output);
     }
+
+    // The CPU matters beyond its core count: workstation GC sizes its youngest generation from the largest cache.
+    private static string CpuModel() =>
+        File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "CPU model unknown"
+            : "CPU model unknown";
 }

@@ -28,7 +28,7 @@ public sealed record BenchOptions(
           --rounds R                interleaved rounds per hop comparison (3)
           --messages-per-session M  messages a client sends before it opens a new session (10)
           --metering-rate R         messages per second for the metering-lag run (200)
-          --metering-duration S     seconds of the metering-lag run (10)
+          --metering-duration S     seconds of the metering-lag run (30)
           --quick                   every section briefly (5 s, 2 s warm-up, one round) for smoke tests
           --help
         """;
@@ -96,7 +96,7 @@ public sealed record BenchOptions(
             Rounds: Value("--rounds", 3, 1),
             MessagesPerSession: Value("--messages-per-session", 10, 10),
             MeteringRate: Value("--metering-rate", 200, 200),
-            MeteringDuration: TimeSpan.FromSeconds(Value("--metering-duration", 10, 5)),
+            MeteringDuration: TimeSpan.FromSeconds(Value("--metering-duration", 30, 5)),
             Quick: quick);
         return true;
     }
