@@ -33,6 +33,9 @@ public sealed record BenchOptions(
           --help
         """;
 
+    /// <summary>The command line as given, for the report's header.</summary>
+    public string Arguments { get; init; } = "(defaults)";
+
     public bool FastMode => VendorMode == FastVendors;
 
     public static bool TryParse(string[] args, out BenchOptions? options, out string? problem)
@@ -97,7 +100,10 @@ public sealed record BenchOptions(
             MessagesPerSession: Value("--messages-per-session", 10, 10),
             MeteringRate: Value("--metering-rate", 200, 200),
             MeteringDuration: TimeSpan.FromSeconds(Value("--metering-duration", 30, 5)),
-            Quick: quick);
+            Quick: quick)
+        {
+            Arguments = args.Length > 0 ? string.Join(' ', args) : "(defaults)",
+        };
         return true;
     }
 }

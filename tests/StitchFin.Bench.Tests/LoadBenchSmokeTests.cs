@@ -1,0 +1,40 @@
+using System.Text.RegularExpressions;
+
+namespace StitchFin.LoadBench.Tests;
+
+/// <summary>
+/// Runs the load benchmark briefly against a real copy of the system, so a change that breaks it fails CI. It checks
+/// what the run reports and that nothing failed; never how fast anything was.
+/// </summary>
+public sealed partial class LoadBenchSmokeTests
+{
+    private static readonly string[] Services = ["gateway", "tenancy", "conversation", "providers", "voice", "metering"];
+
+    [Fact]
+    public async Task A_short_run_reports_every_section_without_errors()
+    {
+        Assert.True(BenchOptions.TryParse(
+            ["--quick", "--clients", "4", "--warmup", "1", "--duration", "2", "--hop-duration", "1", "--metering-rate", "20", "--metering-duration", "5"],
+            out var options, out var problem), problem);
+        using var output = new StringWriter();
+
+        var exitCode = await Bench.RunAsync(options!, output, CancellationToken.None);
+
+        var report = output.ToString();
+        Assert.True(exitCode == 0, report);
+        foreach (var heading in new[] { "## 1. Throughput through the edge", "## 2. Per-hop latency", "## 3. Metering lag", "## 4. Memory (RSS) per service", "## Targets" })
+        {
+            Assert.Contains(heading, report);
+        }
+
+        var requestRows = RequestRow().Matches(report);
+        Assert.NotEmpty(requestRows);
+        Assert.All(requestRows, row => Assert.True(row.Groups["ok"].Value.Replace(",", "") != "0" && row.Groups["errors"].Value == "0", row.Value));
+        Assert.Matches(@"\| metering lag [^\n]*\| 0 not visible within", report);
+        Assert.All(Services, service => Assert.Matches($@"\| {service} +\| +\d+ \|", report));
+    }
+
+    // A request row of sections 1 and 2: path, connections, OK count, rate, four latencies, errors.
+    [GeneratedRegex(@"^\| (?:POST|GET|providers|tenancy|edge)[^|]*\|[^|]*\| *(?<ok>[\d,]+) \|(?:[^|]*\|){5} *(?<errors>[^|]*?) *\|$", RegexOptions.Multiline)]
+    private static partial Regex RequestRow();
+}
