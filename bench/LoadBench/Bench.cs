@@ -84,7 +84,7 @@ public static class Bench
         output.WriteLine();
         var table = new MarkdownTable("Setting", "Value");
         table.Add("Date (UTC)", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
-        table.Add("Arguments", options.Arguments);
+        table.Add("Arguments", options.Arguments is "" ? "(defaults)" : options.Arguments);
         table.Add("Vendors", options.FastMode ? "`fast` (zero latency, no faults)" : "`default` (documented latencies and fault rates)");
         table.Add("Machine", $"{Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
         table.Add("Build", BuildConfiguration == "Release" ? "Release" : "Debug (not representative: use bench/run.sh)");

@@ -33,8 +33,8 @@ public sealed record BenchOptions(
           --help
         """;
 
-    /// <summary>The command line as given, for the report's header.</summary>
-    public string Arguments { get; init; } = "(defaults)";
+    /// <summary>The command line as given (empty for the defaults), for the report's header.</summary>
+    public string Arguments { get; init; } = "";
 
     public bool FastMode => VendorMode == FastVendors;
 
@@ -102,7 +102,7 @@ public sealed record BenchOptions(
             MeteringDuration: TimeSpan.FromSeconds(Value("--metering-duration", 30, 5)),
             Quick: quick)
         {
-            Arguments = args.Length > 0 ? string.Join(' ', args) : "(defaults)",
+            Arguments = string.Join(' ', args),
         };
         return true;
     }
