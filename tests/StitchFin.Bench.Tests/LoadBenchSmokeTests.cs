@@ -14,7 +14,7 @@ public sealed partial class LoadBenchSmokeTests
     public async Task A_short_run_reports_every_section_without_errors()
     {
         Assert.True(BenchOptions.TryParse(
-            ["--quick", "--clients", "4", "--warmup", "1", "--duration", "2", "--hop-duration", "1", "--metering-rate", "20", "--metering-duration", "5"],
+            ["--quick", "--clients", "4", "--warmup", "2", "--duration", "3", "--messages-per-session", "2", "--hop-duration", "1", "--metering-rate", "20", "--metering-duration", "5"],
             out var options, out var problem), problem);
         using var output = new StringWriter();
 

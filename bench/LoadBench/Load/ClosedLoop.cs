@@ -7,22 +7,24 @@ public delegate Task<Outcome> LoadOperation(int worker, CancellationToken cancel
 
 /// <summary>
 /// N workers, each sending its next request as soon as the previous one answered (like wrk), so at saturation the
-/// latency includes queueing. Only requests that start after the warm-up and finish inside the window count.
+/// latency includes queueing. The window opens after the warm-up, and not before every worker has had its first
+/// answer, so a cold system's first requests never use it up. Only requests that start and finish inside it count.
 /// </summary>
 public static class ClosedLoop
 {
     public static async Task<LoadResult> RunAsync(
-        int workers, TimeSpan warmup, TimeSpan duration, LoadOperation operation, CancellationToken cancellationToken)
+        int workers, TimeSpan warmup, TimeSpan duration, LoadOperation operation, CancellationToken cancellationToken,
+        TimeProvider? timeProvider = null)
     {
-        var measureFrom = Stopwatch.GetTimestamp() + ToTimestampTicks(warmup);
-        var measureUntil = measureFrom + ToTimestampTicks(duration);
+        var clock = timeProvider ?? TimeProvider.System;
+        var window = new Window(workers, clock.GetTimestamp() + Ticks(clock, warmup), Ticks(clock, duration));
         var perWorker = new WorkerRecord[workers];
         var tasks = new Task[workers];
         for (var worker = 0; worker < workers; worker++)
         {
             var record = perWorker[worker] = new WorkerRecord();
             var index = worker;
-            tasks[worker] = Task.Run(() => WorkAsync(index, record, operation, measureFrom, measureUntil, cancellationToken), cancellationToken);
+            tasks[worker] = Task.Run(() => WorkAsync(index, record, operation, window, clock, cancellationToken), cancellationToken);
         }
 
         await Task.WhenAll(tasks);
@@ -30,27 +32,61 @@ public static class ClosedLoop
     }
 
     private static async Task WorkAsync(
-        int worker, WorkerRecord record, LoadOperation operation, long measureFrom, long measureUntil, CancellationToken cancellationToken)
+        int worker, WorkerRecord record, LoadOperation operation, Window window, TimeProvider clock, CancellationToken cancellationToken)
     {
+        var answered = false;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var begin = Stopwatch.GetTimestamp();
-            if (begin >= measureUntil)
+            var begin = clock.GetTimestamp();
+            if (window.HasClosed(begin))
             {
                 return;
             }
 
             var outcome = await operation(worker, cancellationToken);
-            var end = Stopwatch.GetTimestamp();
-            if (begin >= measureFrom && end <= measureUntil)
+            var end = clock.GetTimestamp();
+            if (!answered)
             {
-                record.For(outcome.Operation).Record(outcome, begin, end);
+                answered = true;
+                window.WorkerAnswered(end);
+            }
+
+            if (window.Contains(begin, end))
+            {
+                record.For(outcome.Operation).Record(outcome, clock.GetElapsedTime(begin, end));
             }
         }
     }
 
-    private static long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+    private static long Ticks(TimeProvider clock, TimeSpan span) => (long)(span.TotalSeconds * clock.TimestampFrequency);
+
+    /// <summary>The measured window in stopwatch ticks; unknown (open at infinity) until the last worker's first answer.</summary>
+    private sealed class Window(int workers, long earliestStart, long length)
+    {
+        private int _waitingForFirstAnswer = workers;
+        private long _start = long.MaxValue;
+
+        public void WorkerAnswered(long at)
+        {
+            if (Interlocked.Decrement(ref _waitingForFirstAnswer) == 0)
+            {
+                Volatile.Write(ref _start, Math.Max(earliestStart, at));
+            }
+        }
+
+        public bool HasClosed(long at)
+        {
+            var start = Volatile.Read(ref _start);
+            return start != long.MaxValue && at >= start + length;
+        }
+
+        public bool Contains(long begin, long end)
+        {
+            var start = Volatile.Read(ref _start);
+            return start != long.MaxValue && begin >= start && end <= start + length;
+        }
+    }
 
     private sealed class WorkerRecord
     {
@@ -79,11 +115,13 @@ public sealed class OperationStats
 
     public long ErrorCount => Errors.Values.Sum();
 
-    public void Record(Outcome outcome, long begin, long end)
+    public void Record(Outcome outcome, long begin, long end) => Record(outcome, Stopwatch.GetElapsedTime(begin, end));
+
+    public void Record(Outcome outcome, TimeSpan latency)
     {
         if (outcome.Succeeded)
         {
-            Latencies.Record(begin, end);
+            Latencies.Record(latency);
         }
         else
         {

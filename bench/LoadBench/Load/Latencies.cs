@@ -11,9 +11,6 @@ public sealed class Latencies
 
     public long Count => _histogram.TotalCount;
 
-    public void Record(long startTimestamp, long endTimestamp) =>
-        Record(Stopwatch.GetElapsedTime(startTimestamp, endTimestamp));
-
     public void Record(TimeSpan latency) =>
         _histogram.RecordValue(Math.Clamp(latency.Ticks / TimeSpan.TicksPerMicrosecond, 0, HighestMicroseconds));
 

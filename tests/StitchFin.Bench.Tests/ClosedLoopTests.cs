@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Time.Testing;
+using StitchFin.LoadBench.Load;
+
+namespace StitchFin.LoadBench.Tests;
+
+/// <summary>The closed loop's measured window, on a fake clock that each request advances by its own latency.</summary>
+public sealed class ClosedLoopTests
+{
+    private readonly FakeTimeProvider _clock = new();
+
+    [Fact]
+    public async Task A_first_answer_slower_than_the_window_does_not_leave_the_window_empty()
+    {
+        var requests = new int[2];
+
+        var result = await ClosedLoop.RunAsync(2, TimeSpan.Zero, TimeSpan.FromMilliseconds(300), (worker, _) =>
+        {
+            // A cold system: each worker's first request takes longer than the whole window.
+            var first = Interlocked.Increment(ref requests[worker]) == 1;
+            _clock.Advance(first ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(1));
+            return Task.FromResult(Outcome.Success("op"));
+        }, CancellationToken.None, _clock);
+
+        Assert.InRange(result["op"].Successes, 1, 300);
+        Assert.True(result["op"].Latencies.Summarize().Max < 1000, "a first, cold request was counted");
+    }
+
+    [Fact]
+    public async Task Requests_begun_during_the_warm_up_are_not_counted()
+    {
+        var warmUpEnds = _clock.GetTimestamp() + (long)(0.2 * _clock.TimestampFrequency);
+
+        var result = await ClosedLoop.RunAsync(1, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200), (_, _) =>
+        {
+            var begun = _clock.GetTimestamp();
+            _clock.Advance(TimeSpan.FromMilliseconds(10));
+            return Task.FromResult(begun < warmUpEnds ? Outcome.Failure("op", "begun in the warm-up") : Outcome.Success("op"));
+        }, CancellationToken.None, _clock);
+
+        Assert.Equal(0, result["op"].ErrorCount);
+        Assert.Equal(20, result["op"].Successes);
+    }
+}
