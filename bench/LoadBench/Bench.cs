@@ -96,8 +96,11 @@ public static class Bench
     }
 
     // The CPU matters beyond its core count: workstation GC sizes its youngest generation from the largest cache.
-    private static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "CPU model unknown"
-            : "CPU model unknown";
+    private static string CpuModel()
+    {
+        var modelLine = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))
+            : null;
+        return modelLine?.Split(':', 2)[1].Trim() ?? "CPU model unknown";
+    }
 }

@@ -28,11 +28,12 @@ public sealed class ClosedLoopTests
     [Fact]
     public async Task Requests_begun_during_the_warm_up_are_not_counted()
     {
-        var warmUpEnds = _clock.GetTimestamp() + (long)(0.2 * _clock.TimestampFrequency);
+        var warmup = TimeSpan.FromMilliseconds(200);
+        var warmUpEnds = _clock.GetUtcNow() + warmup;
 
-        var result = await ClosedLoop.RunAsync(1, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200), (_, _) =>
+        var result = await ClosedLoop.RunAsync(1, warmup, TimeSpan.FromMilliseconds(200), (_, _) =>
         {
-            var begun = _clock.GetTimestamp();
+            var begun = _clock.GetUtcNow();
             _clock.Advance(TimeSpan.FromMilliseconds(10));
             return Task.FromResult(begun < warmUpEnds ? Outcome.Failure("op", "begun in the warm-up") : Outcome.Success("op"));
         }, CancellationToken.None, _clock);

@@ -61,7 +61,7 @@ public static class ClosedLoop
 
     private static long Ticks(TimeProvider clock, TimeSpan span) => (long)(span.TotalSeconds * clock.TimestampFrequency);
 
-    /// <summary>The measured window in stopwatch ticks; unknown (open at infinity) until the last worker's first answer.</summary>
+    /// <summary>The measured window in the clock's timestamps; unknown (open at infinity) until the last worker's first answer.</summary>
     private sealed class Window(int workers, long earliestStart, long length)
     {
         private int _waitingForFirstAnswer = workers;
