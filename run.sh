@@ -54,7 +54,7 @@ service_env() {
     "Services__Voice=$(url_of voice)" "Services__Metering=$(url_of metering)"
     "Edge__DashboardPath=$ROOT/web/dist"
     "Edge__AdminKey=$STITCHFIN_ADMIN_KEY" "ApiKeys__Pepper=$STITCHFIN_KEY_PEPPER"
-    "Vendors__VendorA__BaseUrl=$(url_of providers)/vendors/vendor-a/" "Vendors__VendorB__BaseUrl=$(url_of providers)/vendors/vendor-b/"
+    "Providers__VendorA__BaseUrl=$(url_of providers)/vendors/vendor-a/v1/" "Providers__VendorB__BaseUrl=$(url_of providers)/vendors/vendor-b/v1/"
   )
   if [ "$s" = gateway ]; then
     local c; for c in tenancy conversation providers voice metering; do
@@ -147,7 +147,7 @@ up() {
   [ "${STITCHFIN_SKIP_INFRA:-0}" = 1 ] || scripts/infra.sh start
   ensure_vhost
   build
-  env | grep -E '^[A-Za-z][A-Za-z0-9]*__[A-Za-z0-9_]+=' > "$RUN_DIR/overrides.env" || true
+  env | grep -E '^[A-Za-z][A-Za-z0-9]*__[A-Za-z0-9_.-]+=' > "$RUN_DIR/overrides.env" || true
   if [ -z "$detach" ]; then
     # Ctrl-C stops everything; so does a failed start, which would otherwise leave half a system running.
     trap 'echo; log "stopping"; stop_all; exit 0' INT TERM

@@ -4,7 +4,8 @@ namespace StitchFin.EndToEnd.Tests;
 
 /// <summary>
 /// The dashboard in headless Chromium (Debian's, driven by playwright-core) against the real system through the
-/// edge: web/e2e/dashboard.e2e.mjs signs in, manages agents, sessions and keys, chats, speaks and reads usage.
+/// edge: web/e2e/dashboard.e2e.mjs signs in, manages agents (one on the openai-compatible upstream), sessions and keys,
+/// chats, speaks and reads usage.
 /// Screenshots land in web/e2e/artifacts.
 /// </summary>
 [Collection(SystemCollection.Name)]
@@ -23,6 +24,13 @@ public sealed class DashboardBrowserTests(StitchFinSystem system)
         };
         start.Environment["EDGE_URL"] = system.EdgeUrl.ToString();
         start.Environment["ADMIN_KEY"] = StitchFinSystem.AdminKey;
+        // An agent on the openai-compatible provider, made through the form and chatted with in the playground.
+        var model = $"dashboard-{Guid.NewGuid():N}"[..24];
+        system.Upstream.Script(model, Testing.Upstream.UpstreamStep.Reply("Hello from the real upstream.", reportedModel: "dashboard-model-v1"));
+        start.Environment["UPSTREAM_PROVIDER"] = StitchFinSystem.UpstreamProvider;
+        start.Environment["UPSTREAM_MODEL"] = model;
+        start.Environment["UPSTREAM_REPLY"] = "Hello from the real upstream.";
+        start.Environment["UPSTREAM_REPLY_MODEL"] = "dashboard-model-v1";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();

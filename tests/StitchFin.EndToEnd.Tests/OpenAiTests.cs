@@ -23,7 +23,7 @@ public sealed class OpenAiTests(StitchFinSystem system)
             [new SystemChatMessage("Answer briefly."), new UserChatMessage("What is the capital of France?")]);
 
         Assert.StartsWith("chatcmpl-", completion.Id);
-        Assert.Equal("openai-helper", completion.Model);
+        Assert.Equal("vendor-b", completion.Model);
         Assert.Equal(ChatMessageRole.Assistant, completion.Role);
         Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         var text = Assert.Single(completion.Content).Text;
@@ -61,6 +61,45 @@ public sealed class OpenAiTests(StitchFinSystem system)
         Assert.True(updates > 3, $"only {updates} updates");
         Assert.Equal(ChatFinishReason.Stop, finishReason);
         Assert.Matches(@"^\[Vendor[AB]\] Tell me about streaming responses over HTTP \.\.\.$", text.ToString());
+    }
+
+    [Fact]
+    public async Task The_sdk_streams_a_real_upstreams_reply_through_a_failover_chunk_by_chunk()
+    {
+        var tenant = await Tenant.CreateAsync(system);
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        system.Upstream.Script($"cut-{tag}", Testing.Upstream.UpstreamStep.CutAfter(0, "never"));
+        system.Upstream.Script($"good-{tag}", Testing.Upstream.UpstreamStep.Reply(
+            "Rivers of tokens flow from the upstream to you", reportedModel: "upstream-model-7", chunkSpacing: TimeSpan.FromMilliseconds(20)));
+        await tenant.ExpectAsync(HttpMethod.Post, "/agents", HttpStatusCode.Created, new
+        {
+            name = $"sdk-{tag}",
+            primaryProvider = StitchFinSystem.UpstreamProvider,
+            primaryModel = $"cut-{tag}",
+            fallbackProvider = StitchFinSystem.UpstreamProvider,
+            fallbackModel = $"good-{tag}",
+        });
+        var chat = Client(tenant.ApiKey).GetChatClient($"sdk-{tag}");
+
+        var text = new StringBuilder();
+        var updates = new List<StreamingChatCompletionUpdate>();
+        await foreach (var update in chat.CompleteChatStreamingAsync(
+            [new UserChatMessage("Tell me about rivers")]))
+        {
+            updates.Add(update);
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+        }
+
+        Assert.Equal("Rivers of tokens flow from the upstream to you", text.ToString());
+        Assert.All(updates, u => Assert.Equal("upstream-model-7", u.Model));
+        Assert.Equal(ChatFinishReason.Stop, updates.Select(u => u.FinishReason).Single(r => r is not null));
+        Assert.True(updates[^1].Usage.TotalTokenCount > 0);
+        // The primary was tried three times (cut before any content), then the fallback streamed.
+        Assert.Equal(3, system.Upstream.RequestsFor($"cut-{tag}").Count);
+        Assert.Single(system.Upstream.RequestsFor($"good-{tag}"));
     }
 
     [Fact]

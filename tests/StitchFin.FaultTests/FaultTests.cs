@@ -124,7 +124,7 @@ public sealed class FaultTests(FaultSystem fixture)
             var transcript = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{sessions[0]}/transcript", HttpStatusCode.OK);
             Assert.DoesNotContain(transcript["messages"]!.AsArray(), m => m!["role"]!.GetValue<string>() == "assistant");
             await Task.Delay(1500);
-            var usage = await Usage.WaitForTotalsAsync(tenant, 0, TimeSpan.Zero);
+            var usage = await tenant.WaitForUsageAsync(0, TimeSpan.Zero);
             Assert.Equal(0, usage["totals"]!["messages"]!.GetValue<int>());
             Assert.Equal(0m, usage["totals"]!["costUsd"]!.GetValue<decimal>());
         }
@@ -153,7 +153,7 @@ public sealed class FaultTests(FaultSystem fixture)
         Assert.Empty(load.Failures);
         var (messages, tokensIn, tokensOut, cost) = load.Sum();
         Assert.Equal(expectedMessages, messages);
-        var usage = await Usage.WaitForTotalsAsync(tenant, expectedMessages, wait);
+        var usage = await tenant.WaitForUsageAsync(expectedMessages, wait);
         var counted = usage["totals"]!["messages"]!.GetValue<int>();
         fixture.Ledger.Lost(Math.Max(0, expectedMessages - counted));
         fixture.Ledger.DoubleCounted(Math.Max(0, counted - expectedMessages));

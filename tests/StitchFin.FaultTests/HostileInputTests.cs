@@ -35,7 +35,7 @@ public sealed class HostileInputTests(FaultSystem fixture)
         new("encoded path traversal", HttpMethod.Get, "/agents/..%2F..%2Finternal%2Fkeys%2Fverify", () => null, [404, 400]),
         new("dot-dot traversal to internal", HttpMethod.Post, "/sessions/%2e%2e/%2e%2e/internal/keys/verify", () => Json("{}"), [404, 400, 405]),
         new("internal path", HttpMethod.Post, "/internal/keys/verify", () => Json("{\"apiKey\":\"x\"}"), [404]),
-        new("vendor path", HttpMethod.Post, "/vendors/vendor-a/complete", () => Json("{}"), [404]),
+        new("vendor path", HttpMethod.Post, "/vendors/vendor-a/v1/chat/completions", () => Json("{}"), [404]),
         new("negative limit", HttpMethod.Get, "/sessions?limit=-1", () => null, [400]),
         new("huge limit", HttpMethod.Get, "/sessions?limit=99999999999999999999", () => null, [400]),
         new("invalid before", HttpMethod.Get, "/sessions?before=yesterday", () => null, [400]),

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using StitchFin.Testing;
+using StitchFin.Testing.Upstream;
 using Xunit;
 
 namespace StitchFin.Testing;
@@ -25,28 +25,41 @@ public sealed class StitchFinSystem : IAsyncLifetime
     private DedicatedRabbitMq? _broker;
     private OtlpTraceReceiver? _traces;
 
-    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false, tracing: true)
+    /// <summary>The provider entry the end-to-end system sends to <see cref="Upstream"/>: an <c>openai-compatible</c> provider.</summary>
+    public const string UpstreamProvider = "Upstream";
+
+    /// <summary>The key that provider entry holds; the upstream refuses any other.</summary>
+    public const string UpstreamApiKey = "sk-e2e-upstream-key-0123456789";
+
+    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false, tracing: true, upstream: true)
     {
     }
 
     /// <param name="configurationOverrides">ASP.NET configuration (Section__Key) for every service.</param>
     /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop.</param>
     /// <param name="tracing">Export every service's telemetry over OTLP to <see cref="Traces"/>.</param>
-    private StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool tracing)
+    /// <param name="upstream">Start a <see cref="FaultyUpstream"/> and configure it as the <see cref="UpstreamProvider"/> provider.</param>
+    private StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool tracing, bool upstream)
     {
         _overrides = new Dictionary<string, string>(configurationOverrides);
         _dedicatedBroker = dedicatedBroker;
         _tracing = tracing;
+        _withUpstream = upstream;
         RunDirectory = Path.Combine(RepositoryRoot.Path, ".local", $"e2e-{_id}");
     }
 
     private readonly bool _tracing;
+    private readonly bool _withUpstream;
+    private FaultyUpstream? _upstream;
+
+    /// <summary>A real OpenAI-compatible server in this process that the system's <see cref="UpstreamProvider"/> calls.</summary>
+    public FaultyUpstream Upstream => _upstream ?? throw new InvalidOperationException("This system was started without an upstream.");
 
     public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("This system was started without tracing.");
 
     /// <summary>A system with its own settings (xunit needs the fixture's single public constructor to be parameterless).</summary>
-    public static StitchFinSystem Create(IDictionary<string, string> configurationOverrides, bool dedicatedBroker = false, bool tracing = false) =>
-        new(configurationOverrides, dedicatedBroker, tracing);
+    public static StitchFinSystem Create(IDictionary<string, string> configurationOverrides, bool dedicatedBroker = false, bool tracing = false, bool upstream = false) =>
+        new(configurationOverrides, dedicatedBroker, tracing, upstream);
 
     public DedicatedRabbitMq Broker => _broker ?? throw new InvalidOperationException("This system shares the local broker.");
 
@@ -84,6 +97,15 @@ public sealed class StitchFinSystem : IAsyncLifetime
             _broker = await DedicatedRabbitMq.StartAsync($"e2e{_id}");
         }
 
+        if (_withUpstream)
+        {
+            _upstream = await FaultyUpstream.StartAsync(UpstreamApiKey);
+            foreach (var (key, value) in EndToEndDefaults.UpstreamProvider(UpstreamProvider, _upstream.BaseUrl, UpstreamApiKey))
+            {
+                _overrides.TryAdd(key, value);
+            }
+        }
+
         if (_tracing)
         {
             _traces = await OtlpTraceReceiver.StartAsync();
@@ -110,6 +132,11 @@ public sealed class StitchFinSystem : IAsyncLifetime
         if (_traces is not null)
         {
             await _traces.DisposeAsync();
+        }
+
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync();
         }
 
         if (_broker is not null)

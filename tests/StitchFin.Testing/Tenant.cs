@@ -8,6 +8,8 @@ namespace StitchFin.Testing;
 /// <summary>A tenant created through the edge, with helpers for the calls most tests make.</summary>
 public sealed class Tenant(StitchFinSystem system, Guid id, string apiKey)
 {
+    private static readonly TimeZoneInfo Chicago = TimeZoneInfo.FindSystemTimeZoneById("America/Chicago");
+
     public Guid Id { get; } = id;
 
     public string ApiKey { get; } = apiKey;
@@ -41,6 +43,27 @@ public sealed class Tenant(StitchFinSystem system, Guid id, string apiKey)
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST messages: {(int)response.StatusCode} {body}");
         return JsonNode.Parse(body)!;
+    }
+
+    /// <summary>Polls this tenant's usage around today until it counts <paramref name="messages"/> or the wait is over.</summary>
+    public async Task<JsonNode> WaitForUsageAsync(int messages, TimeSpan wait)
+    {
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, Chicago).DateTime);
+        var path = $"/usage?from={today.AddDays(-1):yyyy-MM-dd}&to={today.AddDays(1):yyyy-MM-dd}";
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            var usage = await ExpectAsync(HttpMethod.Get, path, HttpStatusCode.OK);
+            var counted = usage["totals"]!["messages"]!.GetValue<int>();
+            if (counted >= messages || DateTime.UtcNow > deadline)
+            {
+                // A moment more, so a double count that is still on its way would show.
+                await Task.Delay(500);
+                return await ExpectAsync(HttpMethod.Get, path, HttpStatusCode.OK);
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     public async Task<JsonNode> ExpectAsync(HttpMethod method, string path, HttpStatusCode expected, object? body = null)

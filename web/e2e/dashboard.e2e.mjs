@@ -2,6 +2,9 @@
 //   EDGE_URL=http://127.0.0.1:8080 ADMIN_KEY=... node e2e/dashboard.e2e.mjs
 // Uses playwright-core with Debian's chromium (never downloads a browser). Screenshots go to
 // e2e/artifacts/. Exits non-zero on any failure; the last line is "N passed, M failed".
+// With UPSTREAM_PROVIDER and UPSTREAM_MODEL set (an OpenAI-compatible provider scripted to answer UPSTREAM_REPLY),
+// it also creates an agent on that provider and model through the form and chats with it; UPSTREAM_REPLY_MODEL,
+// when set, is the model name the reply must show (otherwise it must match what the API stored).
 import { chromium } from 'playwright-core'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -15,6 +18,10 @@ const ARTIFACTS = join(here, 'artifacts')
 const USAGE_WAIT_MS = Number(process.env.USAGE_WAIT_MS ?? 6000)
 const REPLY_TIMEOUT_MS = Number(process.env.REPLY_TIMEOUT_MS ?? 45000)
 const stamp = Date.now().toString(36)
+const UPSTREAM_PROVIDER = process.env.UPSTREAM_PROVIDER || ''
+const UPSTREAM_MODEL = process.env.UPSTREAM_MODEL || ''
+const UPSTREAM_REPLY = process.env.UPSTREAM_REPLY
+const UPSTREAM_REPLY_MODEL = process.env.UPSTREAM_REPLY_MODEL || ''
 
 let passed = 0
 let failed = 0
@@ -141,6 +148,38 @@ async function main() {
       state.signedIn = true
     })
 
+    await step('agents: the form offers the providers GET /providers lists', ['signedIn'], async () => {
+      const catalogue = await http('GET', '/providers', { key: state.tenant.apiKey })
+      assert(catalogue.status === 200 && Array.isArray(catalogue.json), `GET /providers answered ${catalogue.status}: ${catalogue.text.slice(0, 200)}`)
+      const names = catalogue.json.map((p) => p.name)
+      assert(names.includes('VendorA') && names.includes('VendorB'), `the catalogue lacks the simulated vendors: ${names.join(', ')}`)
+      await page.getByRole('button', { name: 'New agent' }).click()
+      const dialog = page.getByRole('dialog')
+      const primary = dialog.getByLabel('Primary provider')
+      await primary.waitFor()
+      const options = (select) => select.locator('option').evaluateAll((os) => os.map((o) => o.value))
+      const listed = await options(primary)
+      assert(JSON.stringify(listed) === JSON.stringify(names), `the primary select lists ${listed.join(', ')}; GET /providers has ${names.join(', ')}`)
+      const fallbackListed = await options(dialog.getByLabel('Fallback provider'))
+      assert(JSON.stringify(fallbackListed) === JSON.stringify(['', ...names]), `the fallback select lists ${fallbackListed.join(', ')}`)
+      // A model field appears only for a provider with a choice: none for the simulated vendors.
+      for (const p of catalogue.json) {
+        await primary.selectOption(p.name)
+        const model = dialog.getByLabel('Primary model')
+        if (p.kind === 'simulated' || p.models.length === 1) {
+          assert((await model.count()) === 0, `${p.name} shows a model field`)
+        } else {
+          await model.waitFor()
+          const tag = await model.evaluate((el) => el.tagName)
+          assert(tag === (p.models.length ? 'SELECT' : 'INPUT'), `${p.name}'s model field is a ${tag}`)
+        }
+      }
+      await shot('02a-agent-form-providers')
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+      await dialog.waitFor({ state: 'detached' })
+      state.catalogue = catalogue.json
+    })
+
     await step('agents: create an agent', ['signedIn'], async () => {
       const name = `E2E agent ${stamp}`
       await page.getByText('No agents yet').waitFor()
@@ -218,6 +257,56 @@ async function main() {
       assert(/\[Vendor[AB]\]/.test(await reply.innerText()), 'no reply after the retry')
       assert((await page.getByTestId('send-failed').count()) === 0, 'the failure is still shown')
     })
+
+    if (UPSTREAM_PROVIDER && UPSTREAM_MODEL) {
+      await step(`upstream: create an agent on ${UPSTREAM_PROVIDER} with model ${UPSTREAM_MODEL}`, ['signedIn'], async () => {
+        await nav('Agents')
+        const name = `E2E upstream ${stamp}`
+        await page.getByRole('button', { name: 'New agent' }).click()
+        const dialog = page.getByRole('dialog')
+        await dialog.getByLabel('Name').fill(name)
+        await dialog.getByLabel('Primary provider').selectOption(UPSTREAM_PROVIDER)
+        const model = dialog.getByLabel('Primary model')
+        await model.waitFor()
+        if ((await model.evaluate((el) => el.tagName)) === 'SELECT') await model.selectOption(UPSTREAM_MODEL)
+        else await model.fill(UPSTREAM_MODEL)
+        await dialog.getByLabel('Fallback provider').selectOption('')
+        await dialog.getByLabel('System prompt').fill('You are the upstream test agent.')
+        await dialog.getByRole('button', { name: 'Create agent' }).click()
+        await dialog.waitFor({ state: 'detached' })
+        const row = page.getByTestId('agent-row').filter({ hasText: name })
+        await row.getByText(`${UPSTREAM_PROVIDER} · ${UPSTREAM_MODEL}`).waitFor()
+        await shot('12-upstream-agent')
+        const list = await http('GET', '/agents', { key: state.tenant.apiKey })
+        const stored = list.json?.find((a) => a.name === name)
+        assert(stored, 'the upstream agent is not listed by GET /agents')
+        assert(stored.primaryProvider === UPSTREAM_PROVIDER && stored.primaryModel === UPSTREAM_MODEL && stored.fallbackProvider === null,
+          `stored as ${stored.primaryProvider}/${stored.primaryModel} -> ${stored.fallbackProvider}`)
+        state.upstreamAgent = name
+      })
+
+      await step('upstream: chat with it and see the upstream reply and its model', ['upstreamAgent'], async () => {
+        await page.getByTestId('agent-row').filter({ hasText: state.upstreamAgent }).getByRole('button', { name: 'Chat' }).click()
+        await page.getByRole('heading', { name: 'Chat playground' }).waitFor()
+        await page.waitForURL(/[?&]session=/)
+        const sessionId = new URL(page.url()).searchParams.get('session')
+        const { reply } = await sendChat(`Hello upstream ${stamp}`)
+        const content = await reply.getByTestId('message-content').textContent()
+        if (UPSTREAM_REPLY !== undefined) assert(content === UPSTREAM_REPLY, `the reply is ${JSON.stringify(content)}, expected ${JSON.stringify(UPSTREAM_REPLY)}`)
+        else assert(content.trim().length > 0, 'the reply is empty')
+        const provider = (await page.getByTestId('reply-provider').innerText()).trim()
+        assert(provider === UPSTREAM_PROVIDER, `reply provider is "${provider}"`)
+        const shown = (await page.getByTestId('reply-model').innerText()).trim()
+        const transcript = await http('GET', `/sessions/${sessionId}/transcript`, { key: state.tenant.apiKey })
+        const answered = transcript.json?.messages?.filter((m) => m.role === 'assistant').at(-1)
+        assert(answered?.model, `the transcript's reply names no model: ${transcript.text.slice(0, 300)}`)
+        assert(shown === answered.model, `the reply details show model "${shown}", the API stored "${answered.model}"`)
+        if (UPSTREAM_REPLY_MODEL) assert(shown === UPSTREAM_REPLY_MODEL, `the reply details show model "${shown}", expected "${UPSTREAM_REPLY_MODEL}"`)
+        await reply.getByTestId('message-meta').getByText(`${UPSTREAM_PROVIDER} · ${answered.model}`).waitFor()
+        if (answered.usageEstimated) await page.getByTestId('reply-tokens').getByText('estimated', { exact: true }).waitFor()
+        await shot('13-upstream-chat')
+      })
+    }
 
     await step('usage: the page counts the message (asynchronous, retried)', ['chatCost'], async () => {
       await nav('Usage')

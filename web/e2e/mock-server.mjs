@@ -14,8 +14,15 @@ const ADMIN_KEY = process.env.ADMIN_KEY ?? 'dev-admin-key-change-me'
 /** Usage becomes visible this long after a message completes (the real one is asynchronous). */
 const USAGE_DELAY_MS = Number(process.env.MOCK_USAGE_DELAY_MS ?? 800)
 
-const PRICES = { VendorA: [0.003, 0.006], VendorB: [0.002, 0.004] }
-const PROVIDERS = Object.keys(PRICES)
+/** GET /providers: the simulated vendors and an OpenAI-compatible upstream that names no models and has no default. */
+const CATALOGUE = [
+  { name: 'VendorA', kind: 'simulated', inputPer1KTokens: 0.003, outputPer1KTokens: 0.006, models: ['vendor-a'], defaultModel: 'vendor-a' },
+  { name: 'VendorB', kind: 'simulated', inputPer1KTokens: 0.002, outputPer1KTokens: 0.004, models: ['vendor-b'], defaultModel: 'vendor-b' },
+  { name: 'Local', kind: 'openai-compatible', inputPer1KTokens: 0.0001, outputPer1KTokens: 0.0002, models: [], defaultModel: null },
+]
+const providerNamed = (name) => CATALOGUE.find((p) => p.name === name)
+/** What the "Local" upstream answers (the e2e script's UPSTREAM_REPLY); otherwise an echo like the vendors'. */
+const UPSTREAM_REPLY = process.env.MOCK_UPSTREAM_REPLY ?? process.env.UPSTREAM_REPLY
 
 const tenants = new Map() // id -> tenant
 const keys = new Map() // plaintext -> key record
@@ -86,15 +93,55 @@ function chicagoDate(iso) {
   return `${g('year')}-${g('month')}-${g('day')}`
 }
 
+const MODEL_MAX = 200
+const providerList = () => CATALOGUE.map((p) => `"${p.name}"`).join(', ')
+
+/** The target (provider, effective model) or null after adding its error; mirrors the conversation service's AgentValidator. */
+function checkTarget(role, providerName, model, errors) {
+  const pf = `${role}Provider`, mf = `${role}Model`
+  if (providerName == null) { errors[pf] = [`${pf} is required: one of ${providerList()}.`]; return null }
+  const p = providerNamed(providerName)
+  if (!p) {
+    errors[pf] = [role === 'fallback' ? `fallbackProvider must be null or one of ${providerList()}.` : `${pf} must be one of ${providerList()}.`]
+    return null
+  }
+  // oxlint-disable-next-line no-control-regex
+  if (model != null && (typeof model !== 'string' || model.length < 1 || model.length > MODEL_MAX || /[\u0000-\u001f\u007f-\u009f]/.test(model))) {
+    errors[mf] = [`${mf} must be null or 1-${MODEL_MAX} characters without control characters.`]
+    return null
+  }
+  const effective = model ?? p.defaultModel
+  if (effective == null) { errors[mf] = [`${mf} is required: ${p.name} has no default model.`]; return null }
+  if (p.models.length && !p.models.includes(effective)) {
+    errors[mf] = [`${mf} must be one of ${p.models.map((m) => `"${m}"`).join(', ')} for ${p.name}.`]
+    return null
+  }
+  return `${p.name}\u0000${effective}`
+}
+
 function validateAgent(body) {
   const errors = {}
   if (typeof body.name !== 'string' || body.name.trim().length < 1 || body.name.length > 100) errors.name = ['Name must be 1-100 characters.']
-  if (!PROVIDERS.includes(body.primaryProvider)) errors.primaryProvider = ["primaryProvider must be 'VendorA' or 'VendorB'."]
-  if (body.fallbackProvider != null && !PROVIDERS.includes(body.fallbackProvider)) errors.fallbackProvider = ["fallbackProvider must be 'VendorA', 'VendorB' or null."]
-  else if (body.fallbackProvider != null && body.fallbackProvider === body.primaryProvider) errors.fallbackProvider = ['fallbackProvider must differ from primaryProvider.']
+  const primary = checkTarget('primary', body.primaryProvider, body.primaryModel ?? null, errors)
+  if (body.fallbackProvider == null) {
+    if (body.fallbackModel != null) errors.fallbackModel = ['fallbackModel needs a fallbackProvider.']
+  } else {
+    const fallback = checkTarget('fallback', body.fallbackProvider, body.fallbackModel ?? null, errors)
+    if (fallback && fallback === primary)
+      errors[body.fallbackModel == null ? 'fallbackProvider' : 'fallbackModel'] = ['The fallback must differ from the primary: another provider, or another model of the same provider.']
+  }
   if (body.systemPrompt != null && (typeof body.systemPrompt !== 'string' || body.systemPrompt.length > 8000)) errors.systemPrompt = ['systemPrompt must be at most 8000 characters.']
   return errors
 }
+
+const agentFields = (body) => ({
+  name: body.name,
+  primaryProvider: body.primaryProvider,
+  primaryModel: body.primaryModel ?? null,
+  fallbackProvider: body.fallbackProvider ?? null,
+  fallbackModel: body.fallbackProvider == null ? null : (body.fallbackModel ?? null),
+  systemPrompt: body.systemPrompt ?? '',
+})
 
 const publicAgent = ({ tenantId, ...a }) => a
 const publicSession = ({ tenantId, ...s }) => s
@@ -102,17 +149,24 @@ const publicSession = ({ tenantId, ...s }) => s
 function complete(tenant, session, content, channel) {
   const agent = agents.get(session.agentId)
   const provider = agent?.primaryProvider ?? 'VendorA'
+  const info = providerNamed(provider) ?? CATALOGUE[0]
+  const model = agent?.primaryModel ?? info.defaultModel ?? 'unknown'
+  const upstream = info.kind !== 'simulated'
   const prompt = `SYSTEM: ${agent?.systemPrompt ?? ''}\nUSER: ${content}`
   const tokensIn = Math.max(1, Math.ceil(prompt.length / 4))
   const tokensOut = 30 + (content.length % 91)
-  const [pin, pout] = PRICES[provider]
-  const costUsd = round6((tokensIn / 1000) * pin + (tokensOut / 1000) * pout)
+  const costUsd = round6((tokensIn / 1000) * info.inputPer1KTokens + (tokensOut / 1000) * info.outputPer1KTokens)
   const latencyMs = 80
   const at = now()
+  const attempts = [{ provider, model, outcome: 'ok', status: 200, latencyMs }]
+  // The upstream reports no usage, so the gateway counts the tokens (usageEstimated).
+  const usageEstimated = upstream
   const userMessage = { id: randomUUID(), role: 'user', content, channel, createdAt: at }
   const assistantMessage = {
-    id: randomUUID(), role: 'assistant', content: `[${provider}] ${content.slice(0, 60)} ...`, channel, createdAt: now(),
-    provider, fallbackUsed: false, tokensIn, tokensOut, costUsd, latencyMs,
+    id: randomUUID(), role: 'assistant',
+    content: upstream && UPSTREAM_REPLY !== undefined ? UPSTREAM_REPLY : `[${provider}] ${content.slice(0, 60)} ...`,
+    channel, createdAt: now(),
+    provider, model, fallbackUsed: false, finishReason: 'stop', tokensIn, tokensOut, usageEstimated, costUsd, latencyMs, attempts,
   }
   const list = messages.get(session.id) ?? []
   list.push(userMessage, assistantMessage)
@@ -122,8 +176,8 @@ function complete(tenant, session, content, channel) {
   usageEvents.push({ tenantId: tenant.id, agentId: session.agentId, provider, tokensIn, tokensOut, costUsd, at, visibleAt: Date.now() + USAGE_DELAY_MS })
   return {
     userMessage, assistantMessage,
-    usage: { provider, tokensIn, tokensOut, costUsd },
-    attempts: [{ provider, outcome: 'ok', status: 200, latencyMs }],
+    usage: { provider, model, tokensIn, tokensOut, costUsd, usageEstimated },
+    attempts,
   }
 }
 
@@ -163,6 +217,8 @@ async function api(req, res, url, tenant) {
 
   if (root === 'tenants' && parts[1] === 'me' && m === 'GET') return send(res, 200, { id: tenant.id, name: tenant.name, createdAt: tenant.createdAt })
 
+  if (root === 'providers' && !id && m === 'GET') return send(res, 200, CATALOGUE)
+
   if (root === 'keys') {
     if (!id && m === 'GET') {
       const list = [...keys.values()].filter((k) => k.tenantId === tenant.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -195,7 +251,7 @@ async function api(req, res, url, tenant) {
       const errors = validateAgent(body)
       if (Object.keys(errors).length) return validation(res, errors)
       const at = now()
-      const a = { id: randomUUID(), tenantId: tenant.id, name: body.name, primaryProvider: body.primaryProvider, fallbackProvider: body.fallbackProvider ?? null, systemPrompt: body.systemPrompt ?? '', createdAt: at, updatedAt: at }
+      const a = { id: randomUUID(), tenantId: tenant.id, ...agentFields(body), createdAt: at, updatedAt: at }
       agents.set(a.id, a)
       return send(res, 201, publicAgent(a))
     }
@@ -206,7 +262,7 @@ async function api(req, res, url, tenant) {
       if (!body) return
       const errors = validateAgent(body)
       if (Object.keys(errors).length) return validation(res, errors)
-      Object.assign(own, { name: body.name, primaryProvider: body.primaryProvider, fallbackProvider: body.fallbackProvider ?? null, systemPrompt: body.systemPrompt ?? '', updatedAt: now() })
+      Object.assign(own, { ...agentFields(body), updatedAt: now() })
       return send(res, 200, publicAgent(own))
     }
     if (m === 'DELETE') {
@@ -255,10 +311,10 @@ async function api(req, res, url, tenant) {
       // "#flaky": the first try with a key fails (502); only a retry with the SAME key succeeds.
       if (body.content.includes('#flaky') && !flakyKeys.has(key)) {
         flakyKeys.add(key)
-        return problem(res, 502, 'Bad Gateway', 'Both providers failed (simulated; retry with the same Idempotency-Key).', { attempts: [{ provider: 'VendorA', outcome: 'timeout', status: null, latencyMs: 2000 }, { provider: 'VendorB', outcome: 'error', status: 500, latencyMs: 90 }] })
+        return problem(res, 502, 'Bad Gateway', 'Both providers failed (simulated; retry with the same Idempotency-Key).', { attempts: [{ provider: 'VendorA', model: 'vendor-a', outcome: 'timeout', reason: 'first_token_timeout', status: null, latencyMs: 2000 }, { provider: 'VendorB', model: 'vendor-b', outcome: 'error', reason: 'server_error', status: 500, latencyMs: 90 }] })
       }
       if (body.content.includes('#fail')) {
-        return problem(res, 502, 'Bad Gateway', 'Both providers failed.', { attempts: [{ provider: 'VendorA', outcome: 'error', status: 500, latencyMs: 120 }, { provider: 'VendorB', outcome: 'rate_limited', status: 429, latencyMs: 80 }] })
+        return problem(res, 502, 'Bad Gateway', 'Both providers failed.', { attempts: [{ provider: 'VendorA', model: 'vendor-a', outcome: 'error', reason: 'server_error', status: 500, latencyMs: 120 }, { provider: 'VendorB', model: 'vendor-b', outcome: 'rate_limited', reason: 'rate_limited', status: 429, latencyMs: 80 }] })
       }
       const json = JSON.stringify(complete(tenant, session, body.content, 'text'))
       idempotency.set(slot, { content: body.content, json })
@@ -316,7 +372,7 @@ async function api(req, res, url, tenant) {
   return problem(res, 405, 'Method Not Allowed', `${m} ${url.pathname} is not supported.`)
 }
 
-const API_ROOTS = new Set(['tenants', 'keys', 'agents', 'sessions', 'usage', 'health'])
+const API_ROOTS = new Set(['tenants', 'keys', 'agents', 'sessions', 'usage', 'providers', 'health'])
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon', '.wav': 'audio/wav' }
 
 async function serveStatic(req, res, url) {

@@ -8,6 +8,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const PORT = process.env.MOCK_PORT ?? '4599'
 const ADMIN_KEY = 'mock-admin-key'
 const EDGE_URL = `http://127.0.0.1:${PORT}`
+// The mock's OpenAI-compatible provider "Local" answers this text, so the e2e script's upstream steps run too.
+const UPSTREAM = { UPSTREAM_PROVIDER: 'Local', UPSTREAM_MODEL: 'llama3.1:8b', UPSTREAM_REPLY: 'Hello from the scripted upstream.\nSecond line.' }
 
 if (!existsSync(join(here, '..', 'dist', 'index.html'))) {
   console.error('web/dist is missing: run `npm run build` first.')
@@ -16,7 +18,7 @@ if (!existsSync(join(here, '..', 'dist', 'index.html'))) {
 }
 
 const server = spawn(process.execPath, [join(here, 'mock-server.mjs')], {
-  env: { ...process.env, PORT, ADMIN_KEY },
+  env: { ...process.env, ...UPSTREAM, PORT, ADMIN_KEY },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const stop = () => server.exitCode === null && server.kill('SIGTERM')
@@ -35,7 +37,7 @@ if (!up) {
 }
 
 const e2e = spawn(process.execPath, [join(here, 'dashboard.e2e.mjs')], {
-  env: { ...process.env, EDGE_URL, ADMIN_KEY },
+  env: { ...process.env, ...UPSTREAM, EDGE_URL, ADMIN_KEY },
   stdio: 'inherit',
 })
 const code = await new Promise((r) => e2e.on('exit', (c) => r(c ?? 1)))

@@ -1,8 +1,23 @@
 // The one module that talks to the StitchFin API (see shared API.md).
 // Same origin, relative URLs; adds the tenant key header; turns problem+json into ApiError.
 
-export type Provider = 'VendorA' | 'VendorB'
-export const PROVIDERS: Provider[] = ['VendorA', 'VendorB']
+/** A provider's name as the catalogue (`GET /providers`) spells it, e.g. "VendorA". */
+export type Provider = string
+
+/** `simulated`: a built-in vendor with one model; `openai-compatible`: a real upstream. */
+export type ProviderKind = 'simulated' | 'openai-compatible'
+
+/** One entry of `GET /providers`, in configuration order. */
+export interface ProviderInfo {
+  name: Provider
+  kind: ProviderKind | (string & {})
+  inputPer1KTokens: number
+  outputPer1KTokens: number
+  /** The models an agent may choose; empty means any name the upstream accepts. */
+  models: string[]
+  /** Used when an agent names no model; null means the agent must name one. */
+  defaultModel: string | null
+}
 
 export interface Tenant {
   id: string
@@ -14,13 +29,17 @@ export interface Agent {
   id: string
   name: string
   primaryProvider: Provider
+  /** null: the provider's default model. */
+  primaryModel: string | null
   fallbackProvider: Provider | null
+  /** null: the fallback provider's default model (always null without a fallback provider). */
+  fallbackModel: string | null
   systemPrompt: string
   createdAt: string
   updatedAt: string
 }
 
-export type AgentInput = Pick<Agent, 'name' | 'primaryProvider' | 'fallbackProvider' | 'systemPrompt'>
+export type AgentInput = Pick<Agent, 'name' | 'primaryProvider' | 'primaryModel' | 'fallbackProvider' | 'fallbackModel' | 'systemPrompt'>
 
 export interface Session {
   id: string
@@ -34,14 +53,22 @@ export interface Message {
   id: string
   role: 'user' | 'assistant'
   content: string
-  channel: 'text' | 'voice'
+  /** `api`: sent through the OpenAI-compatible API rather than the dashboard or voice. */
+  channel: 'text' | 'voice' | 'api'
   createdAt: string
   provider?: string
+  /** The model that actually answered (null on replies stored before models existed). */
+  model?: string | null
   fallbackUsed?: boolean
+  finishReason?: string | null
   tokensIn?: number
   tokensOut?: number
+  /** True when the provider reported no usage and the gateway counted the tokens itself. */
+  usageEstimated?: boolean | null
   costUsd?: number
   latencyMs?: number
+  /** The provider attempts behind this reply (assistant messages). */
+  attempts?: Attempt[] | null
 }
 
 export interface Transcript {
@@ -52,6 +79,8 @@ export interface Transcript {
 
 export interface UsageInfo {
   provider: string
+  model?: string | null
+  usageEstimated?: boolean
   tokensIn: number
   tokensOut: number
   costUsd: number
@@ -59,9 +88,14 @@ export interface UsageInfo {
 
 export interface Attempt {
   provider: string
-  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited' | string
+  model?: string | null
+  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited' | (string & {})
+  /** Why the attempt did not answer, in the gateway's words (when it did not). */
+  reason?: string | null
   status: number | null
   latencyMs: number
+  /** Stream events the gateway could not read and skipped. */
+  skippedEvents?: number | null
 }
 
 export interface SendMessageResult {
@@ -303,6 +337,8 @@ function query(params: Record<string, string | number | undefined | null>): stri
 export const api = {
   /** Check a key: 200 with the tenant, 401 if not accepted. */
   me: (apiKey?: string) => json<Tenant>('GET', '/tenants/me', apiKey ? { apiKey } : undefined),
+
+  listProviders: () => json<ProviderInfo[]>('GET', '/providers'),
 
   listAgents: () => json<Agent[]>('GET', '/agents'),
   getAgent: (id: string) => json<Agent>('GET', `/agents/${enc(id)}`),

@@ -4,7 +4,6 @@ using StitchFin.Conversation.Data;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Messages;
 using StitchFin.Conversation.OpenAi;
-using StitchFin.Conversation.Pricing;
 using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Identity;
@@ -23,8 +22,6 @@ public static class Extensions
         builder.Services.AddOutboxRelay<ConversationDbContext>();
 
         builder.Services.AddSingleton<ConversationTelemetry>();
-        builder.Services.Configure<PricingOptions>(options => builder.Configuration.GetSection(PricingOptions.SectionName).Bind(options.Providers));
-        builder.Services.AddSingleton<PriceList>();
 
         builder.Services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.SectionName));
         builder.Services.AddScoped<IdempotencyStore>();
@@ -39,6 +36,12 @@ public static class Extensions
             http.BaseAddress = new Uri(providersBaseAddress.TrimEnd('/') + "/");
             http.Timeout = providersTimeout;
         }).AddInternalIdentityPropagation();
+        builder.Services.AddHttpClient(ProviderCatalog.HttpClientName, http =>
+        {
+            http.BaseAddress = new Uri(providersBaseAddress.TrimEnd('/') + "/");
+            http.Timeout = TimeSpan.FromSeconds(5);
+        }).AddInternalIdentityPropagation();
+        builder.Services.AddSingleton<ProviderCatalog>();
 
         builder.Services.AddScoped<MessageExchangeService>();
         return builder;

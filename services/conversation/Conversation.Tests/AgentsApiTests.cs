@@ -17,7 +17,36 @@ public sealed class AgentsApiTests(ConversationFixture fixture) : IClassFixture<
         { """{"name":"Bot","primaryProvider":"VendorA","fallbackProvider":"VendorA"}""", "fallbackProvider" },
         { """{"name":"Bot","primaryProvider":"VendorB","fallbackProvider":"Vendor B"}""", "fallbackProvider" },
         { $$"""{"name":"Bot","primaryProvider":"VendorA","systemPrompt":"{{new string('p', 8001)}}"}""", "systemPrompt" },
+        { """{"name":"Bot","primaryProvider":"Local"}""", "primaryModel" },
+        { """{"name":"Bot","primaryProvider":"VendorA","primaryModel":"gpt-4o"}""", "primaryModel" },
+        { """{"name":"Bot","primaryProvider":"Local","primaryModel":"m1","fallbackProvider":"Local","fallbackModel":"m1"}""", "fallbackModel" },
+        { """{"name":"Bot","primaryProvider":"Local","primaryModel":"m1","fallbackProvider":"Local"}""", "fallbackModel" },
+        { """{"name":"Bot","primaryProvider":"VendorA","fallbackModel":"vendor-b"}""", "fallbackModel" },
+        { """{"name":"Bot","primaryProvider":"Local","primaryModel":""}""", "primaryModel" },
+        { $$"""{"name":"Bot","primaryProvider":"Local","primaryModel":"{{new string('m', 201)}}"}""", "primaryModel" },
     };
+
+    [Fact]
+    public async Task An_agent_chooses_a_provider_and_a_model_and_the_fallback_may_be_another_model_of_the_same_provider()
+    {
+        var tenant = fixture.NewTenant();
+
+        var created = await tenant.SendAsync(HttpMethod.Post, "/agents",
+            """{"name":"Local bot","primaryProvider":"Local","primaryModel":"llama3.1:8b","fallbackProvider":"Local","fallbackModel":"qwen2.5:7b"}""");
+
+        Assert.True(created.Status == HttpStatusCode.Created, created.Text);
+        var agent = created.Json;
+        Assert.Equal(("Local", "llama3.1:8b"), (agent["primaryProvider"]!.GetValue<string>(), agent["primaryModel"]!.GetValue<string>()));
+        Assert.Equal(("Local", "qwen2.5:7b"), (agent["fallbackProvider"]!.GetValue<string>(), agent["fallbackModel"]!.GetValue<string>()));
+        var read = await tenant.GetOkAsync($"/agents/{agent["id"]}");
+        Assert.Equal("qwen2.5:7b", read["fallbackModel"]!.GetValue<string>());
+
+        // A simulated vendor needs no model: null means its default.
+        var simulated = await tenant.SendAsync(HttpMethod.Post, "/agents", """{"name":"Sim","primaryProvider":"VendorA","fallbackProvider":"VendorB"}""");
+        Assert.Equal(HttpStatusCode.Created, simulated.Status);
+        Assert.Null(simulated.Json["primaryModel"]);
+        Assert.Null(simulated.Json["fallbackModel"]);
+    }
 
     [Theory]
     [MemberData(nameof(InvalidBodies))]

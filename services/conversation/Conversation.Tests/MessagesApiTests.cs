@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using StitchFin.Contracts.Providers;
-using StitchFin.Conversation.Pricing;
 using StitchFin.Conversation.Tests.Infrastructure;
 
 namespace StitchFin.Conversation.Tests;
@@ -12,7 +11,6 @@ namespace StitchFin.Conversation.Tests;
 /// <summary>Tests in a class run one after another, so each may set the fake providers' behaviour for itself.</summary>
 public sealed class MessagesApiTests : IClassFixture<ConversationFixture>
 {
-    private static readonly ProviderPrice VendorAPrice = new() { InputPer1KTokens = 0.0030m, OutputPer1KTokens = 0.0060m };
     private readonly ConversationFixture _fixture;
 
     public MessagesApiTests(ConversationFixture fixture)
@@ -34,7 +32,7 @@ public sealed class MessagesApiTests : IClassFixture<ConversationFixture>
         Assert.Equal("application/json", reply.ContentType);
         Assert.False(reply.Replayed);
         var request = Assert.Single(_fixture.Providers.Requests);
-        Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "What is the weather like on Mars today?"), request);
+        Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "What is the weather like on Mars today?", null, null), request);
         Assert.StartsWith("v1.t.", Assert.Single(_fixture.Providers.IdentityHeaders));
 
         var exchange = reply.Json;
@@ -50,7 +48,7 @@ public sealed class MessagesApiTests : IClassFixture<ConversationFixture>
         Assert.Equal(120, assistant["latencyMs"]!.GetValue<int>());
 
         var tokensIn = FakeProviders.TokensIn(request);
-        var expectedCost = CostFormula.CostUsd(VendorAPrice, tokensIn, FakeProviders.DefaultTokensOut);
+        var expectedCost = FakeProviders.Cost(FakeProviders.DefaultCatalog[0], tokensIn, FakeProviders.DefaultTokensOut);
         Assert.Equal(tokensIn, assistant["tokensIn"]!.GetValue<int>());
         Assert.Equal(expectedCost, assistant["costUsd"]!.GetValue<decimal>());
         Assert.Equal("VendorA", exchange["usage"]!["provider"]!.GetValue<string>());

@@ -43,7 +43,7 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
         var expectedText = FakeProviders.Result(request).Text;
         Assert.StartsWith("chatcmpl-", json["id"]!.GetValue<string>());
         Assert.Equal("chat.completion", json["object"]!.GetValue<string>());
-        Assert.Equal("mars-guide", json["model"]!.GetValue<string>());
+        Assert.Equal("vendor-a", json["model"]!.GetValue<string>());
         var choice = Assert.Single(json["choices"]!.AsArray())!;
         Assert.Equal(0, choice["index"]!.GetValue<int>());
         Assert.Equal("assistant", choice["message"]!["role"]!.GetValue<string>());
@@ -184,7 +184,7 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
         Assert.All(chunks, c =>
         {
             Assert.Equal("chat.completion.chunk", c["object"]!.GetValue<string>());
-            Assert.Equal("streamer", c["model"]!.GetValue<string>());
+            Assert.Equal("vendor-a", c["model"]!.GetValue<string>());
             Assert.Equal(chunks[0]["id"]!.GetValue<string>(), c["id"]!.GetValue<string>());
         });
 

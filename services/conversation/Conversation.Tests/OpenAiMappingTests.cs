@@ -1,6 +1,11 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using StitchFin.Contracts.Conversation;
+using StitchFin.Contracts.Providers;
+using StitchFin.Conversation.Messages;
 using StitchFin.Conversation.OpenAi;
+using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Conversation.Tests;
 
@@ -59,39 +64,67 @@ public sealed class OpenAiMappingTests
     }
 
     [Fact]
-    public async Task A_failure_after_the_first_byte_ends_the_stream_with_an_error_event_and_no_done()
+    public async Task A_failure_after_the_first_chunk_ends_the_stream_with_an_error_event_and_no_done()
     {
-        var completion = new ChatCompletion("chatcmpl-test", 1_800_000_000, "m", "never fully sent", 3, 4);
-        using var body = new MemoryStream();
+        var (context, body) = Response();
+        var stream = new ChatCompletionStream(context.Response, includeUsage: false, replayed: false);
 
-        var failure = await ChatCompletionStreamResult.WriteEventsAsync(body, completion, FailingDeltas(), includeUsage: false, CancellationToken.None);
+        await stream.StartAsync(new ReplyStart(Guid.CreateVersion7(), DateTimeOffset.UnixEpoch.AddSeconds(1_800_000_000), "Local", "llama-3", false));
+        await stream.DeltaAsync("never ");
+        await stream.FailedAsync(new CompletionFailed("cut", [], CompletionFailureReasons.StreamFailed));
 
-        Assert.IsType<InvalidOperationException>(failure);
-        var events = Encoding.UTF8.GetString(body.ToArray()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(3, events.Length);
-        Assert.Equal("assistant", JsonDocument.Parse(events[0]["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
-        var error = JsonDocument.Parse(events[2]["data: ".Length..]).RootElement.GetProperty("error");
+        var events = Events(body);
+        Assert.Equal(3, events.Count);
+        Assert.Equal("assistant", events[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal("llama-3", events[0].GetProperty("model").GetString());
+        Assert.Equal(1_800_000_000, events[0].GetProperty("created").GetInt64());
+        Assert.Equal("never ", events[1].GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString());
+        var error = events[2].GetProperty("error");
         Assert.Equal("server_error", error.GetProperty("type").GetString());
-        Assert.Equal("stream_interrupted", error.GetProperty("code").GetString());
-        Assert.DoesNotContain(events, e => e.Contains("[DONE]", StringComparison.Ordinal));
-        Assert.DoesNotContain(events, e => e.Contains("\"finish_reason\":\"stop\"", StringComparison.Ordinal));
+        Assert.Equal(ChatCompletionStream.InterruptedCode, error.GetProperty("code").GetString());
+        var text = Encoding.UTF8.GetString(body.ToArray());
+        Assert.DoesNotContain("[DONE]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"finish_reason\":\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_stream_that_completes_ends_with_done()
+    public async Task A_stream_that_completes_ends_with_the_finish_usage_and_done()
     {
-        var completion = new ChatCompletion("chatcmpl-test", 1_800_000_000, "m", "all of it", 3, 4);
-        using var body = new MemoryStream();
+        var (context, body) = Response();
+        var stream = new ChatCompletionStream(context.Response, includeUsage: true, replayed: false);
+        var assistantId = Guid.CreateVersion7();
+        var exchange = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new MessageExchange(
+            new TranscriptMessage(Guid.CreateVersion7(), "user", "hi", "api", DateTimeOffset.UnixEpoch),
+            new TranscriptMessage(assistantId, "assistant", "all of it", "api", DateTimeOffset.UnixEpoch, "Local", false, 3, 4, 0.000011m, 5, "llama-3", "length", false),
+            new MessageUsage("Local", 3, 4, 0.000011m, "llama-3"),
+            []), StitchFin.ServiceDefaults.Extensions.JsonOptions);
 
-        var failure = await ChatCompletionStreamResult.WriteEventsAsync(body, completion, ContentDeltas.Split(completion.Content), includeUsage: true, CancellationToken.None);
+        await stream.StartAsync(new ReplyStart(assistantId, DateTimeOffset.UnixEpoch, "Local", "llama-3", false));
+        await stream.DeltaAsync("all of it");
+        await stream.CompletedAsync(exchange);
 
-        Assert.Null(failure);
+        var events = Events(body);
+        Assert.Equal("length", events[2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(JsonValueKind.Null, events[2].GetProperty("usage").ValueKind);
+        Assert.Equal(0, events[3].GetProperty("choices").GetArrayLength());
+        Assert.Equal(7, events[3].GetProperty("usage").GetProperty("total_tokens").GetInt32());
+        Assert.All(events, e => Assert.Equal($"chatcmpl-{assistantId:N}", e.GetProperty("id").GetString()));
         Assert.EndsWith("\n\ndata: [DONE]\n\n", Encoding.UTF8.GetString(body.ToArray()));
+        Assert.Equal("text/event-stream", context.Response.ContentType);
     }
 
-    private static IEnumerable<string> FailingDeltas()
+    private static (DefaultHttpContext Context, MemoryStream Body) Response()
     {
-        yield return "never ";
-        throw new InvalidOperationException("the reply could not be read");
+        var body = new MemoryStream();
+        var context = new DefaultHttpContext();
+        context.Response.Body = body;
+        return (context, body);
     }
+
+    /// <summary>Every data line's JSON, <c>[DONE]</c> left out.</summary>
+    private static List<JsonElement> Events(MemoryStream body) =>
+        Encoding.UTF8.GetString(body.ToArray()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => e != "data: [DONE]")
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement)
+            .ToList();
 }

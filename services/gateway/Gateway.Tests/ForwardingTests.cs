@@ -106,6 +106,7 @@ public sealed class ForwardingTests(GatewayFixture fixture)
     [InlineData("POST", "/sessions/7d1a0c9e-52a4-4a55-9d0c-2f1b0a8b6d11/messages")]
     [InlineData("POST", "/sessions/7d1a0c9e-52a4-4a55-9d0c-2f1b0a8b6d11/voice")]
     [InlineData("GET", "/usage?from=2026-01-01&to=2026-01-31")]
+    [InlineData("GET", "/providers")]
     public async Task Every_public_route_is_forwarded_with_a_tenant_identity(string method, string pathAndQuery)
     {
         var key = fixture.Backend.AddKey();

@@ -10,8 +10,8 @@ public sealed class RoutingTests(GatewayFixture fixture)
     [InlineData("POST", "/internal/keys/verify")]
     [InlineData("GET", "/internal/keys/verify")]
     [InlineData("POST", "/internal/messages")]
-    [InlineData("GET", "/vendors/vendor-a/complete")]
-    [InlineData("POST", "/vendors/vendor-b/complete")]
+    [InlineData("GET", "/vendors/vendor-a/v1/chat/completions")]
+    [InlineData("POST", "/vendors/vendor-b/v1/chat/completions")]
     [InlineData("GET", "/nothing-here")]
     [InlineData("GET", "/agents/7d1a0c9e-52a4-4a55-9d0c-2f1b0a8b6d11/unknown")]
     public async Task Internal_and_unknown_paths_are_404_problem_even_with_a_valid_key(string method, string path)

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
-using StitchFin.Contracts.Providers;
-using StitchFin.Providers.Adapters;
+using StitchFin.Providers.Catalog;
 using StitchFin.Providers.Completions;
 using StitchFin.Providers.Randomness;
 using StitchFin.Providers.Telemetry;
+using StitchFin.Providers.Upstreams;
 using StitchFin.Providers.Vendors;
 using StitchFin.ServiceDefaults.Identity;
 
@@ -16,8 +16,7 @@ public static class Extensions
         builder.AddInternalIdentity();
         builder.Services.AddSingleton<ProvidersTelemetry>();
         builder.AddSimulatedVendors();
-        builder.AddProviderAdapter<VendorAAdapter>(ProviderNames.VendorA);
-        builder.AddProviderAdapter<VendorBAdapter>(ProviderNames.VendorB);
+        builder.AddProviderCatalog();
         builder.AddResilientCompletions();
         return builder;
     }
@@ -46,21 +45,21 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>
-    /// A provider callable through <c>/internal/completions</c>: its adapter gets a typed client aimed at the
-    /// vendor's <c>Vendors:{Name}:BaseUrl</c>.
-    /// </summary>
-    public static IHostApplicationBuilder AddProviderAdapter<TAdapter>(this IHostApplicationBuilder builder, string name)
-        where TAdapter : class, IProviderAdapter
+    /// <summary>The <c>Providers</c> catalogue, checked at start; and the one HTTP client every upstream call uses.</summary>
+    public static IHostApplicationBuilder AddProviderCatalog(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(new ProviderRegistration(name));
-        builder.Services.AddHttpClient<TAdapter>((sp, http) =>
-        {
-            http.BaseAddress = new Uri(sp.GetRequiredService<IOptions<VendorsOptions>>().Value.BaseUrlFor(name));
-            // The resilience pipeline's per-attempt timeout and overall deadline govern how long a call may take.
-            http.Timeout = Timeout.InfiniteTimeSpan;
-        });
-        builder.Services.AddTransient<IProviderAdapter>(sp => sp.GetRequiredService<TAdapter>());
+        builder.Services.AddSingleton<IConfigureOptions<ProviderCatalogOptions>, ProviderCatalogOptionsSetup>();
+        builder.Services.AddSingleton<IValidateOptions<ProviderCatalogOptions>, ProviderCatalogOptionsValidator>();
+        builder.Services.AddOptions<ProviderCatalogOptions>().ValidateOnStart();
+        builder.Services.AddSingleton<ProviderCatalog>();
+        builder.Services.AddHttpClient<IProviderAdapter, OpenAiChatAdapter>(http =>
+            {
+                // The attempt's own limits (first token, idle) and the overall deadline govern how long a call may take.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            // An upstream may only be reached at its configured address: a redirect elsewhere is an invalid answer.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         return builder;
     }
 
@@ -72,9 +71,8 @@ public static class Extensions
         builder.Services.AddSingleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>();
         builder.Services.AddKeyedSingleton<IRandomSource>(ResilienceOptions.JitterRandomKey, (sp, _) =>
             SeededRandom.Create(sp.GetRequiredService<IOptions<ResilienceOptions>>().Value.JitterSeed));
-        builder.Services.AddSingleton<ProviderCatalog>();
-        builder.Services.AddSingleton<ProviderPipelines>();
-        builder.Services.AddScoped<CompletionService>();
+        builder.Services.AddSingleton<TargetPipelines>();
+        builder.Services.AddScoped<CompletionEngine>();
         return builder;
     }
 }

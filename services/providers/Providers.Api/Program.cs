@@ -1,4 +1,5 @@
 using StitchFin.Providers;
+using StitchFin.Providers.Catalog;
 using StitchFin.Providers.Completions;
 using StitchFin.Providers.Vendors;
 using StitchFin.ServiceDefaults;
@@ -10,6 +11,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapVendorsApi();
+app.MapCatalogApi();
 app.MapCompletionsApi();
 app.Run();
 

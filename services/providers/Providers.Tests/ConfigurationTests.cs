@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using StitchFin.Providers.Catalog;
 using StitchFin.Providers.Completions;
 using StitchFin.Providers.Vendors;
 using StitchFin.ServiceDefaults;
@@ -11,16 +12,28 @@ namespace StitchFin.Providers.Tests;
 public sealed class ConfigurationTests
 {
     [Theory]
-    [InlineData("Vendors:VendorC:BaseUrl", "http://127.0.0.1:5999/", "Vendors:VendorC names an unknown provider")]
+    [InlineData("Vendors:VendorC:Mode", "fast", "Vendors:VendorC names no simulated vendor")]
+    [InlineData("Vendors:VendorA:BaseUrl", "http://127.0.0.1:5999/", "BaseUrl")]
     [InlineData("Vendors:VendorA:ErrorRate", "-0.1", "Vendors:VendorA:ErrorRate -0.1 must be between 0 and 1")]
     [InlineData("Vendors:VendorB:ErrorRate", "1.5", "Vendors:VendorB:ErrorRate 1.5 must be between 0 and 1")]
     [InlineData("Vendors:VendorA:LatenciesMs:0", "-5", "Vendors:VendorA:LatenciesMs values must be between 0")]
     [InlineData("Vendors:Mode", "turbo", "Vendors:Mode 'turbo' is not one of default, fast, failing")]
     [InlineData("Vendors:Speed", "fast", "Vendors:Speed is not a known setting")]
-    [InlineData("Vendors:VendorA:BaseUrl", "not a url", "Vendors:VendorA:BaseUrl 'not a url' must be an absolute http or https URL")]
+    [InlineData("Providers:VendorA:BaseUrl", "not a url", "Providers:VendorA:BaseUrl 'not a url' must be an absolute http or https URL")]
+    [InlineData("Providers:Local:BaseUrl", "http://127.0.0.1:11434/v1", "Providers:Local:Kind must be 'openai-compatible' or 'simulated'")]
+    [InlineData("Providers:Local:Kind", "simulated", "Kind 'simulated' is only for the built-in vendors")]
+    [InlineData("Providers:Local:Kind", "openai-compatible", "Providers:Local:BaseUrl '' must be an absolute http or https URL")]
+    [InlineData("Providers:Local:Kind", "openai-compatible", "Providers:Local:InputPer1KTokens is required")]
+    [InlineData("Providers:VendorA:InputPer1KTokens", "-1", "Providers:VendorA:InputPer1KTokens must be between 0 and 1000")]
+    [InlineData("Providers:VendorA:Headers:Authorization", "Bearer x", "Providers:VendorA:Headers:Authorization is not a header")]
+    [InlineData("Providers:VendorA:DefaultModel", "gpt-4o", "DefaultModel 'gpt-4o' must be one of its Models")]
+    [InlineData("Providers:VendorA:ApiKeyEnvironmentVariable", "STITCHFIN_TEST_UNSET_VARIABLE", "names 'STITCHFIN_TEST_UNSET_VARIABLE', which is not set")]
+    [InlineData("Providers:VendorA:Colour", "blue", "Colour")]
+    [InlineData("Providers:bad name:Kind", "openai-compatible", "a provider name is")]
     [InlineData("Resilience:MaxRetries", "-1", "Resilience:MaxRetries must be between 0 and 10")]
     [InlineData("Resilience:BreakerFailureRatio", "0", "Resilience:BreakerFailureRatio must be greater than 0")]
-    [InlineData("Resilience:AttemptTimeout", "3000", "AttemptTimeout")]
+    [InlineData("Resilience:AttemptTimeoutMs", "3000", "AttemptTimeoutMs")]
+    [InlineData("Resilience:IdleTimeoutMs", "0", "Resilience:IdleTimeoutMs must be between 10 and 600000")]
     public async Task Invalid_configuration_fails_at_start_with_a_clear_message(string key, string value, string message)
     {
         // Composed as Program composes it, on a test server, so the failed start and the disposal are in the test's hands.
@@ -48,7 +61,7 @@ public sealed class ConfigurationTests
         var options = new VendorsOptions();
         options.Vendors["VendorB"] = new VendorOptions { LatenciesMs = [] };
 
-        var result = new VendorsOptionsValidator([]).Validate(null, options);
+        var result = new VendorsOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Contains("Vendors:VendorB:LatenciesMs must list at least one latency.", result.Failures!);
@@ -59,18 +72,57 @@ public sealed class ConfigurationTests
     {
         var options = new VendorsOptions { Mode = "fast" };
         options.Vendors["VendorA"] = new VendorOptions { ErrorRate = 0.5 };
-        options.Vendors["VendorB"] = new VendorOptions { Mode = "failing", BaseUrl = "http://vendor-b.example/v1" };
+        options.Vendors["VendorB"] = new VendorOptions { Mode = "failing" };
 
         var a = options.Resolve(SimulatedVendor.VendorA);
         var b = options.Resolve(SimulatedVendor.VendorB);
 
         Assert.Equal([0], a.LatenciesMs);
-        Assert.Equal((0.5, "http://127.0.0.1:5103/vendors/vendor-a/"), (a.ErrorRate, a.BaseUrl));
+        Assert.Equal(0.5, a.ErrorRate);
         Assert.Equal([0], b.LatenciesMs);
-        Assert.Equal((1.0, "http://vendor-b.example/v1/"), (b.ErrorRate, b.BaseUrl));
+        Assert.Equal(1.0, b.ErrorRate);
         var defaults = new VendorsOptions().Resolve(SimulatedVendor.VendorA);
         Assert.Equal([80, 120, 200, 400, 1800, 2500], defaults.LatenciesMs);
         Assert.Equal(0.1, defaults.ErrorRate);
+    }
+
+    [Fact]
+    public void An_openai_compatible_provider_is_one_block_of_settings_and_keeps_its_key_out_of_sight()
+    {
+        var options = new ProviderCatalogOptions { Environment = name => name == "LOCAL_LLM_KEY" ? "sk-from-environment" : null };
+        options.Providers["Local"] = new ProviderOptions
+        {
+            Kind = "openai-compatible",
+            BaseUrl = "http://127.0.0.1:8000/v1",
+            ApiKeyEnvironmentVariable = "LOCAL_LLM_KEY",
+            InputPer1KTokens = 0.0005m,
+            OutputPer1KTokens = 0.0015m,
+            Headers = { ["OpenAI-Organization"] = "org-1" },
+        };
+
+        var local = options.Build().Single(e => e.Name == "Local");
+
+        Assert.Equal("http://127.0.0.1:8000/v1/chat/completions", local.ChatCompletionsUrl.ToString());
+        Assert.Equal("sk-from-environment", local.ApiKey);
+        Assert.Equal("org-1", local.Headers["openai-organization"]);
+        Assert.Null(local.DefaultModel);
+        Assert.Empty(local.Models);
+        Assert.DoesNotContain("sk-", local.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-", System.Text.Json.JsonSerializer.Serialize(local.ToInfo()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_simulated_vendors_keep_their_defaults_and_take_a_new_address()
+    {
+        var options = new ProviderCatalogOptions();
+        options.Providers["VendorB"] = new ProviderOptions { BaseUrl = "http://127.0.0.1:6000/vendors/vendor-b/v1" };
+
+        var entries = options.Build();
+
+        Assert.Equal(["VendorA", "VendorB"], entries.Select(e => e.Name));
+        Assert.Equal("http://127.0.0.1:5103/vendors/vendor-a/v1/chat/completions", entries[0].ChatCompletionsUrl.ToString());
+        Assert.Equal("http://127.0.0.1:6000/vendors/vendor-b/v1/chat/completions", entries[1].ChatCompletionsUrl.ToString());
+        Assert.Equal(("simulated", "vendor-b", 0.0020m, 0.0040m), (entries[1].Kind, entries[1].DefaultModel, entries[1].Price.InputPer1KTokens, entries[1].Price.OutputPer1KTokens));
     }
 
     [Fact]

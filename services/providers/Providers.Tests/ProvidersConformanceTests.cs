@@ -4,7 +4,7 @@ namespace StitchFin.Providers.Tests;
 
 public sealed class ProvidersConformanceTests : InternalServiceConformance<Program>
 {
-    protected override string ProtectedPath => "/internal/providers";
+    protected override string ProtectedPath => "/internal/circuits";
 
     protected override IReadOnlyList<string> ReadinessChecks => [];
 }

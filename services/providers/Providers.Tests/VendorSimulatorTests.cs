@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using StitchFin.Providers.Randomness;
+using StitchFin.Providers.Upstreams;
 using StitchFin.Providers.Vendors;
 
 namespace StitchFin.Providers.Tests;
@@ -25,7 +26,7 @@ public sealed class VendorSimulatorTests
             var reply = await RunAsync(simulator, content);
             var completion = reply.Completion!;
             Assert.Equal($"[{name}] {content[..60]} ...", completion.Text);
-            Assert.Equal((int)Math.Ceiling(VendorSimulator.Prompt(SystemPrompt, content).Length / 4.0), completion.TokensIn);
+            Assert.Equal((int)Math.Ceiling(TokenCount.Prompt(SystemPrompt, content).Length / 4.0), completion.TokensIn);
             Assert.InRange(completion.TokensOut, 30, 120);
             tokensOut.Add(completion.TokensOut);
         }
@@ -44,7 +45,7 @@ public sealed class VendorSimulatorTests
         Assert.Equal("[VendorB] Hi ...", reply.Completion!.Text);
         Assert.Equal(5, reply.Completion.TokensIn); // "SYSTEM: \nUSER: Hi" is 17 characters.
         Assert.Equal(0, reply.Completion.LatencyMs);
-        Assert.Equal(4, VendorSimulator.TokensIn("", "")); // The prompt frame alone is 15 characters.
+        Assert.Equal(4, TokenCount.EstimatePrompt("", "")); // The prompt frame alone is 15 characters.
     }
 
     [Fact]

@@ -3,6 +3,7 @@ namespace StitchFin.Contracts.Conversation;
 /// <summary>
 /// A user message got its assistant reply and was charged. Published once per exchange through the
 /// conversation outbox; <see cref="EventId"/> is the MassTransit message id, so consumers deduplicate on it.
+/// <see cref="Model"/> and <see cref="UsageEstimated"/> were added later: older events carry neither.
 /// </summary>
 public sealed record MessageCompleted(
     Guid EventId,
@@ -18,4 +19,6 @@ public sealed record MessageCompleted(
     decimal CostUsd,
     int LatencyMs,
     string Channel,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt,
+    string? Model = null,
+    bool UsageEstimated = false);

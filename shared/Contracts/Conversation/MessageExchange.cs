@@ -21,9 +21,14 @@ public sealed record TranscriptMessage(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? TokensIn = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? TokensOut = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? CostUsd = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? LatencyMs = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? LatencyMs = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Model = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FinishReason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? UsageEstimated = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ProviderAttempt>? Attempts = null);
 
-public sealed record MessageUsage(string Provider, int TokensIn, int TokensOut, decimal CostUsd);
+/// <summary>What an exchange cost: the provider and model that answered, tokens (upstream-reported unless estimated) and price.</summary>
+public sealed record MessageUsage(string Provider, int TokensIn, int TokensOut, decimal CostUsd, string? Model = null, bool UsageEstimated = false);
 
 public static class Channels
 {

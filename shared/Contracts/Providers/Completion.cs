@@ -1,26 +1,64 @@
+using System.Text.Json.Serialization;
+
 namespace StitchFin.Contracts.Providers;
 
-/// <summary>Body of the providers service's internal <c>POST /internal/completions</c>.</summary>
+/// <summary>
+/// Body of the providers service's internal <c>POST /internal/completions</c>. A null model means the provider's
+/// default model. With <c>Accept: text/event-stream</c> the answer streams (see <see cref="CompletionStreamEvents"/>).
+/// </summary>
 public sealed record CompletionRequest(
     string PrimaryProvider,
     string? FallbackProvider,
     string SystemPrompt,
-    string UserContent);
+    string UserContent,
+    string? PrimaryModel = null,
+    string? FallbackModel = null);
 
-/// <summary>200 answer: the first successful attempt's normalized result and every attempt made.</summary>
+/// <summary>
+/// 200 answer (or the <c>completed</c> event of a stream): the reply of the target that answered, its usage and cost
+/// as priced by the provider catalogue, and every attempt made. <see cref="UsageEstimated"/> is true when the
+/// upstream reported no usage and the tokens were counted as the simulated vendors count them.
+/// </summary>
 public sealed record CompletionResult(
     string Provider,
+    string Model,
     bool FallbackUsed,
     string Text,
     int TokensIn,
     int TokensOut,
+    bool UsageEstimated,
+    decimal CostUsd,
+    string FinishReason,
     int LatencyMs,
     IReadOnlyList<ProviderAttempt> Attempts);
 
-/// <summary>502 problem answer: every attempt failed. Read from the problem's <c>attempts</c> extension.</summary>
-public sealed record CompletionFailed(string? Detail, IReadOnlyList<ProviderAttempt> Attempts);
+/// <summary>
+/// A completion that did not succeed: a problem answer's extensions, or the <c>failed</c> event of a stream.
+/// <see cref="Reason"/> is one of <see cref="CompletionFailureReasons"/>; for <c>rejected</c>,
+/// <see cref="UpstreamStatus"/> and <see cref="UpstreamError"/> carry the upstream's own answer.
+/// </summary>
+public sealed record CompletionFailed(
+    string? Detail,
+    IReadOnlyList<ProviderAttempt> Attempts,
+    string? Reason = null,
+    int? UpstreamStatus = null,
+    UpstreamError? UpstreamError = null);
 
-public sealed record ProviderAttempt(string Provider, string Outcome, int? Status, int LatencyMs);
+/// <summary>An upstream's error object, as OpenAI-compatible APIs write it.</summary>
+public sealed record UpstreamError(string Message, string? Type, string? Code, string? Param);
+
+/// <summary>
+/// One call to one target (provider and model). <see cref="Reason"/> says why a failed attempt failed;
+/// <see cref="SkippedEvents"/> counts malformed stream events that were skipped, never forwarded.
+/// </summary>
+public sealed record ProviderAttempt(
+    string Provider,
+    string Outcome,
+    int? Status,
+    int LatencyMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Model = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int SkippedEvents = 0);
 
 public static class AttemptOutcomes
 {
@@ -28,6 +66,73 @@ public static class AttemptOutcomes
     public const string Error = "error";
     public const string Timeout = "timeout";
     public const string RateLimited = "rate_limited";
+}
+
+/// <summary>Why an attempt failed, beyond its outcome and status.</summary>
+public static class AttemptReasons
+{
+    public const string ServerError = "server_error";
+    public const string RateLimited = "rate_limited";
+    public const string RetryAfterTooLong = "retry_after_too_long";
+    public const string ConnectionFailed = "connection_failed";
+    public const string FirstTokenTimeout = "first_token_timeout";
+    public const string IdleTimeout = "idle_timeout";
+    public const string Deadline = "deadline";
+    public const string CircuitOpen = "circuit_open";
+    public const string ContextLengthExceeded = "context_length_exceeded";
+    public const string Rejected = "rejected";
+    public const string StreamCut = "stream_cut";
+    public const string StreamIncomplete = "stream_incomplete";
+    public const string StreamError = "stream_error";
+    public const string InvalidResponse = "invalid_response";
+}
+
+/// <summary>Why a whole completion failed.</summary>
+public static class CompletionFailureReasons
+{
+    /// <summary>Every target failed (after retries and the fallback): nothing was charged.</summary>
+    public const string Exhausted = "exhausted";
+
+    /// <summary>An upstream refused the request itself (a 4xx that retrying or failing over cannot fix).</summary>
+    public const string Rejected = "rejected";
+
+    /// <summary>The overall deadline passed.</summary>
+    public const string Deadline = "deadline";
+
+    /// <summary>A stream failed after its first content reached the caller; nothing is kept.</summary>
+    public const string StreamFailed = "stream_failed";
+}
+
+/// <summary>
+/// Server-sent events of a streamed completion, in order: one <c>start</c> (the target that answers), then
+/// <c>delta</c> events, then exactly one of <c>completed</c> (a <see cref="CompletionResult"/>) or <c>failed</c>
+/// (a <see cref="CompletionFailed"/> with reason <c>stream_failed</c>). A stream that ends without either failed.
+/// </summary>
+public static class CompletionStreamEvents
+{
+    public const string Start = "start";
+    public const string Delta = "delta";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+}
+
+public sealed record StreamStart(string Provider, string Model, bool FallbackUsed);
+
+public sealed record StreamDelta(string Text);
+
+/// <summary>One entry of <c>GET /providers</c>: never an address or a key.</summary>
+public sealed record ProviderInfo(
+    string Name,
+    string Kind,
+    decimal InputPer1KTokens,
+    decimal OutputPer1KTokens,
+    IReadOnlyList<string> Models,
+    string? DefaultModel);
+
+public static class ProviderKinds
+{
+    public const string Simulated = "simulated";
+    public const string OpenAiCompatible = "openai-compatible";
 }
 
 public static class ProviderNames

@@ -1,6 +1,6 @@
 import * as Label from '@radix-ui/react-label'
 import { AlertTriangle, Inbox, Loader2 } from 'lucide-react'
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react'
+import { cloneElement, isValidElement, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactElement, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react'
 import { ApiError } from '../api'
 
 const cx = (...c: (string | false | null | undefined)[]) => c.filter(Boolean).join(' ')
@@ -54,7 +54,10 @@ export function Select({ invalid, className, ...rest }: SelectHTMLAttributes<HTM
   return <select className={cx(fieldBase, 'pr-8', invalid ? 'ring-rose-500' : 'ring-slate-300', className)} aria-invalid={invalid || undefined} {...rest} />
 }
 
-/** A labelled form field with its validation messages underneath. */
+/**
+ * A labelled form field with its validation messages underneath. The control (the single child) is linked to its
+ * messages, or else to its hint, with aria-describedby.
+ */
 export function Field({
   id,
   label,
@@ -68,18 +71,32 @@ export function Field({
   errors?: string[]
   children: ReactNode
 }) {
+  const hasErrors = !!errors?.length
+  const describedBy = hasErrors ? `${id}-error` : hint ? `${id}-hint` : undefined
+  const control =
+    describedBy && isValidElement<{ 'aria-describedby'?: string }>(children) && !children.props['aria-describedby']
+      ? cloneElement(children as ReactElement<{ 'aria-describedby'?: string }>, { 'aria-describedby': describedBy })
+      : children
   return (
     <div className="space-y-1">
       <Label.Root htmlFor={id} className="block text-sm font-medium text-slate-700">
         {label}
       </Label.Root>
-      {children}
-      {hint && !errors?.length && <p className="text-xs text-slate-500">{hint}</p>}
-      {errors?.map((m) => (
-        <p key={m} id={`${id}-error`} className="text-xs text-rose-600" role="alert" data-field-error={id}>
-          {m}
+      {control}
+      {hint && !hasErrors && (
+        <p id={`${id}-hint`} className="text-xs text-slate-500">
+          {hint}
         </p>
-      ))}
+      )}
+      {hasErrors && (
+        <div id={`${id}-error`}>
+          {errors!.map((m) => (
+            <p key={m} className="text-xs text-rose-600" role="alert" data-field-error={id}>
+              {m}
+            </p>
+          ))}
+        </div>
+      )}
     </div>
   )
 }
@@ -150,7 +167,15 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   )
 }
 
-export function Badge({ tone = 'slate', children }: { tone?: 'slate' | 'amber' | 'green' | 'rose' | 'indigo'; children: ReactNode }) {
+export function Badge({
+  tone = 'slate',
+  className,
+  children,
+}: {
+  tone?: 'slate' | 'amber' | 'green' | 'rose' | 'indigo'
+  className?: string
+  children: ReactNode
+}) {
   const tones = {
     slate: 'bg-slate-100 text-slate-700',
     amber: 'bg-amber-100 text-amber-800',
@@ -158,7 +183,7 @@ export function Badge({ tone = 'slate', children }: { tone?: 'slate' | 'amber' |
     rose: 'bg-rose-100 text-rose-800',
     indigo: 'bg-indigo-100 text-indigo-800',
   }
-  return <span className={cx('inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium', tones[tone])}>{children}</span>
+  return <span className={cx('inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium', tones[tone], className)}>{children}</span>
 }
 
 export { cx }

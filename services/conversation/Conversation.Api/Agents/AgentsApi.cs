@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
 using StitchFin.ServiceDefaults.Identity;
 
@@ -22,15 +23,21 @@ public static class AgentsApi
     {
         var agents = await db.LiveAgents(tenant.Id)
             .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id)
-            .Select(a => new AgentResponse(a.Id, a.Name, a.PrimaryProvider, a.FallbackProvider, a.SystemPrompt, a.CreatedAt, a.UpdatedAt))
+            .Select(a => new AgentResponse(a.Id, a.Name, a.PrimaryProvider, a.PrimaryModel, a.FallbackProvider, a.FallbackModel, a.SystemPrompt, a.CreatedAt, a.UpdatedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(agents);
     }
 
-    public static async Task<Results<Created<AgentResponse>, ValidationProblem>> CreateAgent(
-        AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> CreateAgent(
+        AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, ProviderCatalog catalog, HttpResponse response,
+        CancellationToken cancellationToken)
     {
-        var errors = AgentValidator.Validate(request);
+        if (await catalog.GetAsync(cancellationToken) is not { } providers)
+        {
+            return CatalogUnavailable(response);
+        }
+
+        var errors = AgentValidator.Validate(request, providers);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -43,7 +50,9 @@ public static class AgentsApi
             TenantId = tenant.Id,
             Name = request.Name!,
             PrimaryProvider = request.PrimaryProvider!,
+            PrimaryModel = request.PrimaryModel,
             FallbackProvider = request.FallbackProvider,
+            FallbackModel = request.FallbackModel,
             SystemPrompt = request.SystemPrompt ?? "",
             CreatedAt = now,
             UpdatedAt = now,
@@ -60,8 +69,9 @@ public static class AgentsApi
         return agent is null ? TypedResults.NotFound() : TypedResults.Ok(agent.ToResponse());
     }
 
-    public static async Task<Results<Ok<AgentResponse>, NotFound, ValidationProblem>> UpdateAgent(
-        Guid id, AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<AgentResponse>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAgent(
+        Guid id, AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, ProviderCatalog catalog, HttpResponse response,
+        CancellationToken cancellationToken)
     {
         var agent = await db.LiveAgents(tenant.Id).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (agent is null)
@@ -69,7 +79,12 @@ public static class AgentsApi
             return TypedResults.NotFound();
         }
 
-        var errors = AgentValidator.Validate(request);
+        if (await catalog.GetAsync(cancellationToken) is not { } providers)
+        {
+            return CatalogUnavailable(response);
+        }
+
+        var errors = AgentValidator.Validate(request, providers);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -77,7 +92,9 @@ public static class AgentsApi
 
         agent.Name = request.Name!;
         agent.PrimaryProvider = request.PrimaryProvider!;
+        agent.PrimaryModel = request.PrimaryModel;
         agent.FallbackProvider = request.FallbackProvider;
+        agent.FallbackModel = request.FallbackModel;
         agent.SystemPrompt = request.SystemPrompt ?? "";
         agent.UpdatedAt = time.GetUtcNowMicroseconds();
         await db.SaveChangesAsync(cancellationToken);
@@ -92,6 +109,16 @@ public static class AgentsApi
             .Where(a => a.Id == id)
             .ExecuteUpdateAsync(agent => agent.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), cancellationToken);
         return deleted == 0 ? TypedResults.NotFound() : TypedResults.NoContent();
+    }
+
+    /// <summary>The providers cannot be checked, so the agent cannot be either; nothing was written.</summary>
+    private static ProblemHttpResult CatalogUnavailable(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(
+            "The list of providers cannot be read right now, so the agent's providers cannot be checked; nothing was saved. Try again in a moment.",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Providers unavailable");
     }
 
     /// <summary>This tenant's agents that are not deleted: the only ones the agents API and new sessions see.</summary>

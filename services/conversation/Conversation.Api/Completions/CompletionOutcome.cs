@@ -7,8 +7,17 @@ public abstract record CompletionOutcome
 {
     public sealed record Succeeded(CompletionResult Result) : CompletionOutcome;
 
-    /// <summary>Providers answered 502: every attempt on every vendor failed.</summary>
+    /// <summary>A streamed reply has begun: its first content is ready to relay.</summary>
+    public sealed record Streaming(ProviderStream Stream) : CompletionOutcome;
+
+    /// <summary>Every attempt on every target failed (or the deadline passed): nothing was charged.</summary>
     public sealed record AllAttemptsFailed(string? Detail, IReadOnlyList<ProviderAttempt> Attempts) : CompletionOutcome;
+
+    /// <summary>An upstream refused the request itself; its status and error are passed on.</summary>
+    public sealed record Rejected(CompletionFailed Failure) : CompletionOutcome;
+
+    /// <summary>The agent names a provider or model the catalogue no longer has.</summary>
+    public sealed record TargetNotConfigured(string Detail) : CompletionOutcome;
 
     /// <summary>Providers could not be reached, timed out, or answered something unexpected.</summary>
     public sealed record ProvidersUnavailable(string Detail) : CompletionOutcome;

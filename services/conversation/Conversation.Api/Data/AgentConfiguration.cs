@@ -12,8 +12,10 @@ public sealed class AgentConfiguration : IEntityTypeConfiguration<Agent>
         builder.HasKey(a => a.Id);
         builder.Property(a => a.Id).ValueGeneratedNever();
         builder.Property(a => a.Name).HasMaxLength(AgentValidator.MaxNameLength);
-        builder.Property(a => a.PrimaryProvider).HasMaxLength(32);
-        builder.Property(a => a.FallbackProvider).HasMaxLength(32);
+        builder.Property(a => a.PrimaryProvider).HasMaxLength(AgentValidator.MaxProviderLength);
+        builder.Property(a => a.PrimaryModel).HasMaxLength(AgentValidator.MaxModelLength);
+        builder.Property(a => a.FallbackProvider).HasMaxLength(AgentValidator.MaxProviderLength);
+        builder.Property(a => a.FallbackModel).HasMaxLength(AgentValidator.MaxModelLength);
         builder.Property(a => a.SystemPrompt).HasMaxLength(AgentValidator.MaxSystemPromptLength);
         builder.HasIndex(a => new { a.TenantId, a.CreatedAt });
     }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using StitchFin.Conversation.Agents;
 using StitchFin.Conversation.Sessions;
 
 namespace StitchFin.Conversation.Data;
@@ -26,7 +27,10 @@ public sealed class SessionMessageConfiguration : IEntityTypeConfiguration<Sessi
         builder.Property(m => m.Id).ValueGeneratedNever();
         builder.Property(m => m.Role).HasMaxLength(16);
         builder.Property(m => m.Channel).HasMaxLength(16);
-        builder.Property(m => m.Provider).HasMaxLength(32);
+        builder.Property(m => m.Provider).HasMaxLength(AgentValidator.MaxProviderLength);
+        builder.Property(m => m.Model).HasMaxLength(AgentValidator.MaxModelLength);
+        builder.Property(m => m.FinishReason).HasMaxLength(32);
+        builder.Property(m => m.Attempts).HasColumnType("jsonb");
         builder.Property(m => m.CostUsd).HasPrecision(18, 6);
         builder.HasOne<Session>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(m => new { m.SessionId, m.Sequence }).IsUnique();

@@ -5,7 +5,8 @@ using StitchFin.Conversation.Idempotency;
 namespace StitchFin.Conversation.Messages;
 
 /// <summary>What an exchange talks to: the session's agent, its providers and system prompt.</summary>
-public sealed record ExchangeTarget(Guid SessionId, Guid AgentId, string PrimaryProvider, string? FallbackProvider, string SystemPrompt, bool AgentDeleted);
+public sealed record ExchangeTarget(
+    Guid SessionId, Guid AgentId, string PrimaryProvider, string? PrimaryModel, string? FallbackProvider, string? FallbackModel, string SystemPrompt, bool AgentDeleted);
 
 /// <summary>
 /// The first step of an exchange in one round trip: finds the tenant's session and its agent and, only if the
@@ -16,7 +17,8 @@ public static class ExchangeStartSql
 {
     private const string Sql = $"""
         WITH target AS (
-            SELECT s.agent_id, a.primary_provider, a.fallback_provider, a.system_prompt, a.deleted_at IS NOT NULL AS agent_deleted
+            SELECT s.agent_id, a.primary_provider, a.primary_model, a.fallback_provider, a.fallback_model, a.system_prompt,
+                a.deleted_at IS NOT NULL AS agent_deleted
             FROM sessions s JOIN agents a ON a.id = s.agent_id
             WHERE s.id = $1 AND s.tenant_id = $2
         ), claimed AS (
@@ -25,7 +27,7 @@ public static class ExchangeStartSql
             ON CONFLICT (tenant_id, key) DO NOTHING
             RETURNING 1
         )
-        SELECT agent_id, primary_provider, fallback_provider, system_prompt, agent_deleted, EXISTS (SELECT 1 FROM claimed)
+        SELECT agent_id, primary_provider, primary_model, fallback_provider, fallback_model, system_prompt, agent_deleted, EXISTS (SELECT 1 FROM claimed)
         FROM target
         """;
 
@@ -58,8 +60,10 @@ public static class ExchangeStartSql
             reader.GetGuid(0),
             reader.GetString(1),
             await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2),
-            reader.GetString(3),
-            reader.GetBoolean(4));
-        return (target, reader.GetBoolean(5));
+            await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetString(3),
+            await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4),
+            reader.GetString(5),
+            reader.GetBoolean(6));
+        return (target, reader.GetBoolean(7));
     }
 }

@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using StitchFin.Contracts.Conversation;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
 using StitchFin.Conversation.Idempotency;
-using StitchFin.Conversation.Pricing;
 using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Outbox;
@@ -15,37 +13,42 @@ using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 namespace StitchFin.Conversation.Messages;
 
 /// <summary>
-/// The one implementation behind the public and the internal message endpoints: claim the idempotency key, ask
-/// providers for the reply, then store both messages, the session counters, the response and the
-/// <see cref="MessageCompleted"/> event in one transaction.
+/// The one implementation behind the public and the internal message endpoints and the OpenAI API: claim the
+/// idempotency key, ask providers for the reply (whole, or streamed to the caller as it comes), then store both
+/// messages, the session counters, the response and the <see cref="MessageCompleted"/> event in one transaction.
 /// </summary>
 public sealed partial class MessageExchangeService(
     ConversationDbContext db,
     IdempotencyStore idempotency,
     ProvidersClient providers,
-    PriceList prices,
     OutboxSignal outbox,
     TimeProvider time,
     ConversationTelemetry telemetry,
     ILogger<MessageExchangeService> logger)
 {
-    public async Task<ExchangeOutcome> ExchangeAsync(Guid tenantId, Guid sessionId, string key, MessageInput input, CancellationToken cancellationToken)
+    /// <param name="stream">Where to stream the reply as it arrives; null for a whole reply.</param>
+    public async Task<ExchangeOutcome> ExchangeAsync(
+        Guid tenantId, Guid sessionId, string key, MessageInput input, IReplyStream? stream, CancellationToken cancellationToken)
     {
         using var activity = ConversationTelemetry.Source.StartActivity("message exchange");
         activity?.SetTag("stitchfin.tenant_id", tenantId);
         activity?.SetTag("stitchfin.session_id", sessionId);
         activity?.SetTag("stitchfin.channel", input.Channel);
+        activity?.SetTag("stitchfin.streamed", stream is not null);
 
-        var outcome = await ExchangeCoreAsync(tenantId, sessionId, key, input, cancellationToken);
+        var outcome = await ExchangeCoreAsync(tenantId, sessionId, key, input, stream, cancellationToken);
         var name = outcome switch
         {
             ExchangeOutcome.Answered { Replayed: true } => "replayed",
-            ExchangeOutcome.Answered => "completed",
+            ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null } => "completed",
+            ExchangeOutcome.Streamed => "stream_failed",
             ExchangeOutcome.SessionNotFound => "session_not_found",
             ExchangeOutcome.AgentDeleted => "agent_deleted",
             ExchangeOutcome.KeyReused => "key_reused",
             ExchangeOutcome.InProgress => "in_progress",
             ExchangeOutcome.ProvidersFailed => "providers_failed",
+            ExchangeOutcome.ProviderRejected => "provider_rejected",
+            ExchangeOutcome.ProviderNotConfigured => "provider_not_configured",
             _ => "providers_unavailable",
         };
         activity?.SetTag("stitchfin.outcome", name);
@@ -58,7 +61,8 @@ public sealed partial class MessageExchangeService(
             case ExchangeOutcome.KeyReused or ExchangeOutcome.InProgress:
                 telemetry.Conflict(name);
                 break;
-            case ExchangeOutcome.ProvidersFailed or ExchangeOutcome.ProvidersUnavailable:
+            case ExchangeOutcome.ProvidersFailed or ExchangeOutcome.ProvidersUnavailable or ExchangeOutcome.Streamed { Body: null }
+                or ExchangeOutcome.ProviderRejected or ExchangeOutcome.ProviderNotConfigured:
                 activity?.SetStatus(ActivityStatusCode.Error, name);
                 break;
         }
@@ -66,7 +70,8 @@ public sealed partial class MessageExchangeService(
         return outcome;
     }
 
-    private async Task<ExchangeOutcome> ExchangeCoreAsync(Guid tenantId, Guid sessionId, string key, MessageInput input, CancellationToken cancellationToken)
+    private async Task<ExchangeOutcome> ExchangeCoreAsync(
+        Guid tenantId, Guid sessionId, string key, MessageInput input, IReplyStream? stream, CancellationToken cancellationToken)
     {
         var requestHash = input.Hash(sessionId);
         var newClaim = idempotency.NewClaim();
@@ -95,8 +100,8 @@ public sealed partial class MessageExchangeService(
         try
         {
             // From here on the work finishes even if the caller goes away, so that its retry finds the answer.
-            var outcome = await RunClaimedAsync(tenantId, key, token, target, input);
-            if (outcome is not ExchangeOutcome.Answered)
+            var outcome = await RunClaimedAsync(new Claim(tenantId, key, token), target, input, stream);
+            if (outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null }))
             {
                 await idempotency.ReleaseAsync(tenantId, key, token, CancellationToken.None);
             }
@@ -111,7 +116,7 @@ public sealed partial class MessageExchangeService(
         }
     }
 
-    private async Task<ExchangeOutcome> RunClaimedAsync(Guid tenantId, string key, Guid token, ExchangeTarget target, MessageInput input)
+    private async Task<ExchangeOutcome> RunClaimedAsync(Claim claim, ExchangeTarget target, MessageInput input, IReplyStream? stream)
     {
         if (target.AgentDeleted)
         {
@@ -119,33 +124,97 @@ public sealed partial class MessageExchangeService(
         }
 
         var userAt = time.GetUtcNowMicroseconds();
-        var request = new CompletionRequest(target.PrimaryProvider, target.FallbackProvider, target.SystemPrompt, input.Content);
-        switch (await providers.CompleteAsync(request, CancellationToken.None))
+        var request = new CompletionRequest(
+            target.PrimaryProvider, target.FallbackProvider, target.SystemPrompt, input.Content, target.PrimaryModel, target.FallbackModel);
+        var completion = stream is null
+            ? await providers.CompleteAsync(request, CancellationToken.None)
+            : await providers.StreamAsync(request, CancellationToken.None);
+        switch (completion)
         {
+            case CompletionOutcome.Succeeded succeeded:
+                var body = await StoreExchangeAsync(claim, target, input, userAt, succeeded.Result, null);
+                if (body is null)
+                {
+                    return new ExchangeOutcome.InProgress();
+                }
+
+                if (stream is null)
+                {
+                    return new ExchangeOutcome.Answered(StatusCodes.Status201Created, body, Replayed: false);
+                }
+
+                await StoredExchangeStream.WriteAsync(stream, body);
+                return new ExchangeOutcome.Streamed(body);
+            case CompletionOutcome.Streaming streaming:
+                await using (streaming.Stream)
+                {
+                    return await RelayAsync(claim, target, input, userAt, streaming.Stream, stream!);
+                }
+
             case CompletionOutcome.AllAttemptsFailed failed:
                 LogProvidersFailed(target.SessionId, failed.Attempts.Count);
                 return new ExchangeOutcome.ProvidersFailed(failed.Detail, failed.Attempts);
+            case CompletionOutcome.Rejected rejected:
+                return new ExchangeOutcome.ProviderRejected(rejected.Failure);
+            case CompletionOutcome.TargetNotConfigured notConfigured:
+                LogTargetNotConfigured(target.AgentId, notConfigured.Detail);
+                return new ExchangeOutcome.ProviderNotConfigured(notConfigured.Detail);
             case CompletionOutcome.ProvidersUnavailable unavailable:
                 LogProvidersUnavailable(target.SessionId, unavailable.Detail);
                 return new ExchangeOutcome.ProvidersUnavailable(unavailable.Detail);
-            case CompletionOutcome.Succeeded succeeded:
-                var body = await StoreExchangeAsync(tenantId, key, token, target, input, userAt, succeeded.Result);
-                return body is null ? new ExchangeOutcome.InProgress() : new ExchangeOutcome.Answered(StatusCodes.Status201Created, body, Replayed: false);
             default:
                 throw new UnreachableException();
         }
     }
 
+    /// <summary>
+    /// Passes each delta on as it arrives; stores the exchange once the stream completed, and only then tells the caller
+    /// it is whole. A stream that fails stores nothing and ends with an in-band failure.
+    /// </summary>
+    private async Task<ExchangeOutcome> RelayAsync(
+        Claim claim, ExchangeTarget target, MessageInput input, DateTimeOffset userAt, ProviderStream upstream, IReplyStream stream)
+    {
+        var assistantAt = time.GetUtcNowMicroseconds();
+        var start = new ReplyStart(Guid.CreateVersion7(assistantAt), assistantAt, upstream.Start.Provider, upstream.Start.Model, upstream.Start.FallbackUsed);
+        await stream.StartAsync(start);
+        await foreach (var item in upstream.ReadAsync())
+        {
+            switch (item)
+            {
+                case StreamEvent.Delta delta:
+                    await stream.DeltaAsync(delta.Text);
+                    break;
+                case StreamEvent.Completed completed:
+                    var body = await StoreExchangeAsync(claim, target, input, userAt, completed.Result, start);
+                    if (body is not null)
+                    {
+                        await stream.CompletedAsync(body);
+                        return new ExchangeOutcome.Streamed(body);
+                    }
+
+                    // The claim was taken over while the stream ran: the other request owns the key now.
+                    await stream.FailedAsync(new CompletionFailed(
+                        "The request was taken over by a retry with the same key; this stream was not stored.", completed.Result.Attempts, CompletionFailureReasons.StreamFailed));
+                    return new ExchangeOutcome.Streamed(null);
+                case StreamEvent.Failed failed:
+                    LogStreamFailed(target.SessionId, failed.Failure.Detail);
+                    await stream.FailedAsync(failed.Failure);
+                    return new ExchangeOutcome.Streamed(null);
+            }
+        }
+
+        throw new UnreachableException("A provider stream always ends with completed or failed.");
+    }
+
     /// <returns>The serialized response, or null when the claim was taken over while providers was answering.</returns>
     private async Task<byte[]?> StoreExchangeAsync(
-        Guid tenantId, string key, Guid token, ExchangeTarget target, MessageInput input, DateTimeOffset userAt, CompletionResult result)
+        Claim claim, ExchangeTarget target, MessageInput input, DateTimeOffset userAt, CompletionResult result, ReplyStart? streamed)
     {
-        var cost = prices.CostUsd(result.Provider, result.TokensIn, result.TokensOut);
-        var assistantAt = time.GetUtcNowMicroseconds();
+        var assistantAt = streamed?.CreatedAt ?? time.GetUtcNowMicroseconds();
         var user = new SessionMessage
         {
             Id = Guid.CreateVersion7(userAt),
-            TenantId = tenantId,
+            TenantId = claim.TenantId,
             SessionId = target.SessionId,
             Role = SessionMessage.UserRole,
             Content = input.Content,
@@ -154,8 +223,8 @@ public sealed partial class MessageExchangeService(
         };
         var assistant = new SessionMessage
         {
-            Id = Guid.CreateVersion7(assistantAt),
-            TenantId = tenantId,
+            Id = streamed?.AssistantMessageId ?? Guid.CreateVersion7(assistantAt),
+            TenantId = claim.TenantId,
             SessionId = target.SessionId,
             Role = SessionMessage.AssistantRole,
             Content = result.Text,
@@ -165,21 +234,25 @@ public sealed partial class MessageExchangeService(
             FallbackUsed = result.FallbackUsed,
             TokensIn = result.TokensIn,
             TokensOut = result.TokensOut,
-            CostUsd = cost,
+            CostUsd = result.CostUsd,
             LatencyMs = result.LatencyMs,
+            Model = result.Model,
+            FinishReason = result.FinishReason,
+            UsageEstimated = result.UsageEstimated,
+            Attempts = JsonSerializer.Serialize(result.Attempts, JsonDefaults.JsonOptions),
         };
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new MessageExchange(
                 user.ToTranscriptMessage(),
                 assistant.ToTranscriptMessage(),
-                new MessageUsage(result.Provider, result.TokensIn, result.TokensOut, cost),
+                new MessageUsage(result.Provider, result.TokensIn, result.TokensOut, result.CostUsd, result.Model, result.UsageEstimated),
                 result.Attempts),
             JsonDefaults.JsonOptions);
-        var eventId = Guid.CreateVersion7(assistantAt);
+        var eventId = Guid.CreateVersion7(time.GetUtcNow());
         var outboxMessage = OutboxModel.For(eventId, new MessageCompleted(
-            eventId, tenantId, target.AgentId, target.SessionId, user.Id, assistant.Id, result.Provider, result.FallbackUsed,
-            result.TokensIn, result.TokensOut, cost, result.LatencyMs, input.Channel, assistantAt), assistantAt);
-        var completion = idempotency.Completion(tenantId, key, token, StatusCodes.Status201Created, body);
+            eventId, claim.TenantId, target.AgentId, target.SessionId, user.Id, assistant.Id, result.Provider, result.FallbackUsed,
+            result.TokensIn, result.TokensOut, result.CostUsd, result.LatencyMs, input.Channel, assistantAt, result.Model, result.UsageEstimated), assistantAt);
+        var completion = idempotency.Completion(claim.TenantId, claim.Key, claim.Token, StatusCodes.Status201Created, body);
 
         var stored = await db.WithConnectionAsync(
             (completion, user, assistant, outboxMessage),
@@ -193,16 +266,24 @@ public sealed partial class MessageExchangeService(
         {
             // Either an earlier try of this very statement committed before its connection broke, or the lease ran
             // out and another request owns the key now; in both cases nothing more may be written.
-            return await idempotency.CompletedBodyAsync(tenantId, key, token, CancellationToken.None);
+            return await idempotency.CompletedBodyAsync(claim.TenantId, claim.Key, claim.Token, CancellationToken.None);
         }
 
         outbox.Notify();
         return body;
     }
 
+    private sealed record Claim(Guid TenantId, string Key, Guid Token);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Every provider attempt failed for session {SessionId} ({Attempts} attempts); the key is released")]
     private partial void LogProvidersFailed(Guid sessionId, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Providers unavailable for session {SessionId}: {Reason}; the key is released")]
     private partial void LogProvidersUnavailable(Guid sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} names a provider or model that is not configured: {Detail}")]
+    private partial void LogTargetNotConfigured(Guid agentId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A streamed reply in session {SessionId} failed after it began: {Detail}; nothing was stored and the key is released")]
+    private partial void LogStreamFailed(Guid sessionId, string? detail);
 }

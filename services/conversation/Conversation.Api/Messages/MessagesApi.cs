@@ -26,7 +26,7 @@ public static class MessagesApi
         return group;
     }
 
-    public static Task<Results<StoredResponse, ValidationProblem, ProblemHttpResult>> SendMessage(
+    public static Task<Results<StoredResponse, EmptyHttpResult, ValidationProblem, ProblemHttpResult>> SendMessage(
         Guid sessionId,
         [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey,
         MessageRequest request,
@@ -34,9 +34,9 @@ public static class MessagesApi
         MessageExchangeService exchanges,
         CurrentTenant tenant,
         IOptions<IdempotencyOptions> options) =>
-        ExchangeAsync(sessionId, idempotencyKey, request.Content, Channels.Text, null, context, exchanges, tenant, options.Value);
+        ExchangeAsync(sessionId, idempotencyKey, request.Content, Channels.Text, null, SessionReplyStream.Accepts(context.Request), context, exchanges, tenant, options.Value);
 
-    public static Task<Results<StoredResponse, ValidationProblem, ProblemHttpResult>> SendInternalMessage(
+    public static Task<Results<StoredResponse, EmptyHttpResult, ValidationProblem, ProblemHttpResult>> SendInternalMessage(
         Guid sessionId,
         [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey,
         InternalMessageRequest request,
@@ -44,14 +44,15 @@ public static class MessagesApi
         MessageExchangeService exchanges,
         CurrentTenant tenant,
         IOptions<IdempotencyOptions> options) =>
-        ExchangeAsync(sessionId, idempotencyKey, request.Content, request.Channel, request.RequestFingerprint, context, exchanges, tenant, options.Value);
+        ExchangeAsync(sessionId, idempotencyKey, request.Content, request.Channel, request.RequestFingerprint, streamed: false, context, exchanges, tenant, options.Value);
 
-    private static async Task<Results<StoredResponse, ValidationProblem, ProblemHttpResult>> ExchangeAsync(
+    private static async Task<Results<StoredResponse, EmptyHttpResult, ValidationProblem, ProblemHttpResult>> ExchangeAsync(
         Guid sessionId,
         string? idempotencyKey,
         string? content,
         string? channel,
         string? requestFingerprint,
+        bool streamed,
         HttpContext context,
         MessageExchangeService exchanges,
         CurrentTenant tenant,
@@ -69,9 +70,15 @@ public static class MessagesApi
         }
 
         var input = new MessageInput(content!, channel!, requestFingerprint);
-        var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, idempotencyKey!, input, context.RequestAborted);
+        var stream = streamed ? new SessionReplyStream(context.Response, replayed: false) : null;
+        var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, idempotencyKey!, input, stream, context.RequestAborted);
         switch (outcome)
         {
+            case ExchangeOutcome.Streamed:
+                return TypedResults.Empty;
+            case ExchangeOutcome.Answered { Replayed: true } replay when streamed:
+                await StoredExchangeStream.WriteAsync(new SessionReplyStream(context.Response, replayed: true), replay.Body);
+                return TypedResults.Empty;
             case ExchangeOutcome.Answered answered:
                 return new StoredResponse(answered.Status, answered.Body, answered.Replayed);
             case ExchangeOutcome.SessionNotFound:
@@ -90,6 +97,16 @@ public static class MessagesApi
                 return Problem(StatusCodes.Status502BadGateway, "All providers failed",
                     failed.Detail ?? "Every attempt on every provider failed; nothing was charged and the key may be retried.",
                     failed.Attempts);
+            case ExchangeOutcome.ProviderRejected rejected:
+                return TypedResults.Problem(ProviderRefusal.Message(rejected.Failure), statusCode: ProviderRefusal.Status(rejected.Failure),
+                    title: "The provider refused the request", extensions: new Dictionary<string, object?>
+                    {
+                        ["attempts"] = rejected.Failure.Attempts,
+                        ["code"] = rejected.Failure.UpstreamError?.Code,
+                    });
+            case ExchangeOutcome.ProviderNotConfigured notConfigured:
+                return Problem(StatusCodes.Status409Conflict, "Provider not configured",
+                    $"The agent's provider or model is not configured any more: {notConfigured.Detail} Update the agent; nothing was charged.");
             case ExchangeOutcome.ProvidersUnavailable unavailable:
                 context.Response.Headers.RetryAfter = "1";
                 return Problem(StatusCodes.Status503ServiceUnavailable, "Providers unavailable",

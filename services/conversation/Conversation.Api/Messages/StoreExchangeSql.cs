@@ -27,12 +27,13 @@ public static class StoreExchangeSql
             RETURNING message_count
         ), stored AS (
             INSERT INTO messages (id, tenant_id, session_id, sequence, role, content, channel, created_at,
-                provider, fallback_used, tokens_in, tokens_out, cost_usd, latency_ms)
+                provider, fallback_used, tokens_in, tokens_out, cost_usd, latency_ms, model, finish_reason, usage_estimated, attempts)
             SELECT $8, $1, $7, message_count - 1, '{SessionMessage.UserRole}', $9, $10, $11,
-                NULL::varchar, NULL::boolean, NULL::integer, NULL::integer, NULL::numeric, NULL::integer FROM session
+                NULL::varchar, NULL::boolean, NULL::integer, NULL::integer, NULL::numeric, NULL::integer,
+                NULL::varchar, NULL::varchar, NULL::boolean, NULL::jsonb FROM session
             UNION ALL
             SELECT $12, $1, $7, message_count, '{SessionMessage.AssistantRole}', $14, $10, $13,
-                $15, $16, $17, $18, $19, $20 FROM session
+                $15, $16, $17, $18, $19, $20, $25, $26, $27, $28 FROM session
         )
         INSERT INTO outbox_messages (message_id, message_type, payload, created_at, trace_parent)
         SELECT $21, $22, $23, $13, $24 FROM session
@@ -68,11 +69,16 @@ public static class StoreExchangeSql
                 Value(outbox.MessageId, NpgsqlDbType.Uuid),
                 Value(outbox.MessageType, NpgsqlDbType.Varchar),
                 Value(outbox.Payload, NpgsqlDbType.Jsonb),
-                outbox.TraceParent is { } traceParent
-                    ? Value(traceParent, NpgsqlDbType.Varchar)
-                    : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar },
+                Nullable(outbox.TraceParent, NpgsqlDbType.Varchar),
+                Nullable(assistant.Model, NpgsqlDbType.Varchar),
+                Nullable(assistant.FinishReason, NpgsqlDbType.Varchar),
+                Value(assistant.UsageEstimated ?? false, NpgsqlDbType.Boolean),
+                Nullable(assistant.Attempts, NpgsqlDbType.Jsonb),
             },
         };
+
+    private static NpgsqlParameter Nullable(string? value, NpgsqlDbType type) =>
+        value is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = type } : Value(value, type);
 
     private static NpgsqlParameter<T> Value<T>(T value, NpgsqlDbType type) => new() { TypedValue = value, NpgsqlDbType = type };
 }

@@ -1,5 +1,8 @@
-using Microsoft.AspNetCore.Http.Features;
+using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Messages;
+using StitchFin.ServiceDefaults.Http;
+using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Conversation.OpenAi;
 
@@ -25,92 +28,53 @@ public sealed class ChatCompletionResult(ChatCompletion completion, bool replaye
 }
 
 /// <summary>
-/// A streamed answer as server-sent events. The exchange is complete (and stored) before the first byte, so a
-/// fallback between providers never shows in the stream; a failure while writing ends the stream with an error
-/// event and without <c>[DONE]</c>, so a client cannot take a cut-off answer for a whole one.
+/// A reply as OpenAI <c>chat.completion.chunk</c> events, written as it arrives: the role, each content delta, then
+/// (once the exchange is stored) the finish, usage when asked and <c>[DONE]</c>. A failure after the first chunk ends
+/// the stream with an error event and no <c>[DONE]</c>, so a client cannot take a cut-off answer for a whole one.
 /// </summary>
-public sealed partial class ChatCompletionStreamResult(ChatCompletion completion, bool includeUsage, bool replayed) : IResult, IStatusCodeHttpResult
+public sealed class ChatCompletionStream(HttpResponse response, bool includeUsage, bool replayed) : IReplyStream
 {
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    public const string InterruptedCode = "stream_interrupted";
 
-    public int? StatusCode => StatusCodes.Status200OK;
+    private readonly EventStream _events = new(response);
+    private ChatCompletionHeader _header;
 
-    public async Task ExecuteAsync(HttpContext httpContext)
+    /// <summary>Whether anything reached the client; until then a failure is an ordinary error answer.</summary>
+    public bool Started => _events.Started;
+
+    public ValueTask StartAsync(ReplyStart start)
     {
-        var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        // Tells buffering proxies (nginx and alike) in front of the edge to pass events on as they come.
-        response.Headers["X-Accel-Buffering"] = "no";
-        if (replayed)
-        {
-            response.Headers[IdempotencyKey.ReplayedHeaderName] = "true";
-        }
-
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        var failure = await WriteEventsAsync(response.Body, completion, ContentDeltas.Split(completion.Content), includeUsage, httpContext.RequestAborted);
-        if (failure is not null)
-        {
-            LogStreamFailed(httpContext.RequestServices.GetRequiredService<ILogger<ChatCompletionStreamResult>>(), completion.Id, failure);
-        }
+        _header = ChatCompletion.HeaderFor(start.AssistantMessageId, start.CreatedAt, start.Model);
+        return WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, _header, "assistant", "", null, includeUsage)));
     }
 
-    /// <returns>Null when the stream ended with <c>[DONE]</c>; otherwise what broke it (an error event was sent in its place).</returns>
-    public static async Task<Exception?> WriteEventsAsync(
-        Stream body, ChatCompletion completion, IEnumerable<string> deltas, bool includeUsage, CancellationToken cancellationToken)
+    public ValueTask DeltaAsync(string text) =>
+        WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, _header, null, text, null, includeUsage)));
+
+    public async ValueTask CompletedAsync(byte[] exchange)
     {
-        try
+        var completion = ChatCompletion.FromExchange(exchange, _header.Model);
+        await WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, _header, null, null, completion.FinishReason, includeUsage)));
+        if (includeUsage)
         {
-            await WriteEventAsync(body, completion.Chunk("assistant", "", finished: false, includeUsage), cancellationToken);
-            foreach (var delta in deltas)
-            {
-                await WriteEventAsync(body, completion.Chunk(null, delta, finished: false, includeUsage), cancellationToken);
-            }
-
-            await WriteEventAsync(body, completion.Chunk(null, null, finished: true, includeUsage), cancellationToken);
-            if (includeUsage)
-            {
-                await WriteEventAsync(body, completion.UsageChunk(), cancellationToken);
-            }
-
-            await body.WriteAsync(Done, cancellationToken);
-            await body.FlushAsync(cancellationToken);
-            return null;
+            await WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteUsageChunk(json, _header, completion.Usage)));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The client went away: there is no one left to tell.
-            return null;
-        }
-        catch (Exception ex)
-        {
-            try
-            {
-                var error = OpenAiError.Serialize(
-                    "The stream was interrupted before the completion was fully sent; the answer above is incomplete.",
-                    OpenAiError.ServerError, null, "stream_interrupted");
-                await WriteEventAsync(body, error, cancellationToken);
-            }
-            catch (Exception writeFailure) when (writeFailure is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The connection itself is gone; the client sees a broken transfer, not a clean end.
-            }
 
-            return ex;
-        }
+        await _events.WriteAsync(null, OpenAiChatWire.Done);
     }
 
-    private static async Task WriteEventAsync(Stream body, byte[] json, CancellationToken cancellationToken)
-    {
-        await body.WriteAsync(DataPrefix, cancellationToken);
-        await body.WriteAsync(json, cancellationToken);
-        await body.WriteAsync(EventEnd, cancellationToken);
-        await body.FlushAsync(cancellationToken);
-    }
+    public ValueTask FailedAsync(CompletionFailed failure) =>
+        WriteAsync(OpenAiError.Serialize(
+            "The provider's stream failed before the reply was complete; the text above is incomplete, nothing was charged, and the request may be retried.",
+            OpenAiError.ServerError, null, InterruptedCode));
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Streaming completion {CompletionId} failed after its first byte; it ended with an error event")]
-    private static partial void LogStreamFailed(ILogger logger, string completionId, Exception exception);
+    private async ValueTask WriteAsync(byte[] json)
+    {
+        if (!_events.Started && replayed)
+        {
+            await _events.StartAsync(r => r.Headers[IdempotencyKey.ReplayedHeaderName] = "true");
+        }
+
+        await _events.WriteAsync(null, json);
+    }
 }

@@ -25,7 +25,7 @@ public static class OpenAiApi
         return group;
     }
 
-    public static async Task<Results<ChatCompletionResult, ChatCompletionStreamResult, OpenAiError>> CreateChatCompletion(
+    public static async Task<Results<ChatCompletionResult, EmptyHttpResult, OpenAiError>> CreateChatCompletion(
         HttpContext context,
         ConversationDbContext db,
         MessageExchangeService exchanges,
@@ -89,21 +89,24 @@ public static class OpenAiApi
         var sessionId = ApiSessions.SessionId(tenant.Id, agentId, key);
         await ApiSessions.EnsureAsync(db, tenant.Id, agentId, sessionId, time.GetUtcNowMicroseconds(), cancellationToken);
 
-        var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null), cancellationToken);
+        var stream = request.Stream ? new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: false) : null;
+        var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null), stream, cancellationToken);
         // A generated key is this request's alone; a reused key belongs to another request, so nothing else can be
         // storing into this session either way.
-        if ((generatedKey && outcome is not ExchangeOutcome.Answered) || outcome is ExchangeOutcome.KeyReused)
+        if ((generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })) || outcome is ExchangeOutcome.KeyReused)
         {
             await ApiSessions.DeleteIfEmptyAsync(db, tenant.Id, sessionId, CancellationToken.None);
         }
 
         switch (outcome)
         {
+            case ExchangeOutcome.Streamed:
+                return TypedResults.Empty;
+            case ExchangeOutcome.Answered { Replayed: true } replay when request.Stream:
+                await StoredExchangeStream.WriteAsync(new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: true), replay.Body);
+                return TypedResults.Empty;
             case ExchangeOutcome.Answered answered:
-                var completion = ChatCompletion.FromExchange(answered.Body, request.Model);
-                return request.Stream
-                    ? new ChatCompletionStreamResult(completion, request.IncludeUsage, answered.Replayed)
-                    : new ChatCompletionResult(completion, answered.Replayed);
+                return new ChatCompletionResult(ChatCompletion.FromExchange(answered.Body, request.Model), answered.Replayed);
             case ExchangeOutcome.SessionNotFound or ExchangeOutcome.AgentDeleted:
                 return OpenAiError.ModelNotFound(request.Model);
             case ExchangeOutcome.KeyReused:
@@ -117,6 +120,14 @@ public static class OpenAiApi
                 return new OpenAiError(StatusCodes.Status502BadGateway,
                     $"Every provider attempt failed ({failed.Attempts.Count} attempts); nothing was charged and the request may be retried.",
                     OpenAiError.ServerError, null, "providers_failed");
+            case ExchangeOutcome.ProviderRejected rejected:
+                var error = rejected.Failure.UpstreamError;
+                return new OpenAiError(ProviderRefusal.Status(rejected.Failure), ProviderRefusal.Message(rejected.Failure),
+                    error?.Type ?? OpenAiError.InvalidRequest, error?.Param, error?.Code ?? "provider_rejected");
+            case ExchangeOutcome.ProviderNotConfigured notConfigured:
+                return new OpenAiError(StatusCodes.Status409Conflict,
+                    $"The agent's provider or model is not configured any more: {notConfigured.Detail} Update the agent.",
+                    OpenAiError.InvalidRequest, "model", "provider_not_configured");
             case ExchangeOutcome.ProvidersUnavailable unavailable:
                 return new OpenAiError(StatusCodes.Status503ServiceUnavailable,
                     $"{unavailable.Detail} Nothing was charged and the request may be retried.", OpenAiError.ServerError, null, "providers_unavailable", "1");

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Conversation.OpenAi;
 
@@ -43,38 +43,6 @@ public sealed class OpenAiError(int status, string message, string type, string?
         await response.Body.WriteAsync(body, httpContext.RequestAborted);
     }
 
-    public static byte[] Serialize(string message, string type, string? param, string? code)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            WriteBody(json, message, type, param, code);
-        }
-
-        return buffer.ToArray();
-    }
-
-    public static void WriteBody(Utf8JsonWriter json, string message, string type, string? param, string? code)
-    {
-        json.WriteStartObject();
-        json.WriteStartObject("error");
-        json.WriteString("message", message);
-        json.WriteString("type", type);
-        WriteNullable(json, "param", param);
-        WriteNullable(json, "code", code);
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
-    {
-        if (value is null)
-        {
-            json.WriteNull(name);
-        }
-        else
-        {
-            json.WriteString(name, value);
-        }
-    }
+    public static byte[] Serialize(string message, string type, string? param, string? code) =>
+        OpenAiChatWire.Write(json => OpenAiChatWire.WriteError(json, message, type, param, code));
 }

@@ -1,4 +1,7 @@
+using System.Text.Json;
 using StitchFin.Contracts.Conversation;
+using StitchFin.Contracts.Providers;
+using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Conversation.Sessions;
 
@@ -23,6 +26,17 @@ public sealed class SessionMessage
     public decimal? CostUsd { get; init; }
     public int? LatencyMs { get; init; }
 
+    /// <summary>The model that answered, as the provider named it (null for user messages and replies stored before models).</summary>
+    public string? Model { get; init; }
+
+    public string? FinishReason { get; init; }
+
+    public bool? UsageEstimated { get; init; }
+
+    /// <summary>Every provider attempt that led to this reply, as JSON.</summary>
+    public string? Attempts { get; init; }
+
     public TranscriptMessage ToTranscriptMessage() =>
-        new(Id, Role, Content, Channel, CreatedAt, Provider, FallbackUsed, TokensIn, TokensOut, CostUsd, LatencyMs);
+        new(Id, Role, Content, Channel, CreatedAt, Provider, FallbackUsed, TokensIn, TokensOut, CostUsd, LatencyMs, Model, FinishReason, UsageEstimated,
+            Attempts is null ? null : JsonSerializer.Deserialize<ProviderAttempt[]>(Attempts, JsonDefaults.JsonOptions));
 }

@@ -1,3 +1,4 @@
+using StitchFin.Conversation.Tests.Infrastructure;
 using StitchFin.Conversation.Agents;
 using StitchFin.Conversation.Messages;
 using StitchFin.ServiceDefaults.Http;
@@ -36,10 +37,10 @@ public sealed class TextRulesTests
     [Fact]
     public void Agent_names_and_prompts_and_message_content_apply_the_rules()
     {
-        var errors = AgentValidator.Validate(new AgentRequest("evil\0name", "VendorA", null, "prompt with \0 inside"));
+        var errors = AgentValidator.Validate(new AgentRequest("evil\0name", "VendorA", null, "prompt with \0 inside"), FakeProviders.DefaultCatalog);
         Assert.Contains("name", errors.Keys);
         Assert.Contains("systemPrompt", errors.Keys);
-        Assert.Empty(AgentValidator.Validate(new AgentRequest("fine", "VendorA", null, "multi\nline\tprompt")));
+        Assert.Empty(AgentValidator.Validate(new AgentRequest("fine", "VendorA", null, "multi\nline\tprompt"), FakeProviders.DefaultCatalog));
         Assert.Contains("content", MessageInput.Validate("hello\0", "text", null).Keys);
         Assert.Empty(MessageInput.Validate("hello\nworld", "text", null));
     }

@@ -1,7 +1,11 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StitchFin.Contracts.Providers;
-using StitchFin.Providers.Adapters;
+using StitchFin.Providers.Catalog;
+using StitchFin.Providers.Upstreams;
+using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
+using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Providers.Completions;
 
@@ -15,65 +19,85 @@ public static class CompletionsApi
     {
         var group = app.MapGroup("/internal").WithTags("Completions").RequireAuthorization(InternalPolicies.Tenant);
         group.MapPost("/completions", Complete);
-        group.MapGet("/providers", ListProviders);
+        group.MapGet("/circuits", ListCircuits);
         return group;
     }
 
-    public static async Task<Results<Ok<CompletionResult>, ProblemHttpResult, ValidationProblem>> Complete(
+    /// <summary>
+    /// A whole completion as JSON, or with <c>Accept: text/event-stream</c> a stream that begins only with the first
+    /// content: until then every failure (and a refused request) is an ordinary problem answer.
+    /// </summary>
+    public static async Task<Results<Ok<CompletionResult>, ProblemHttpResult, ValidationProblem, EmptyHttpResult>> Complete(
         CompletionRequest request,
         ProviderCatalog catalog,
-        CompletionService completions,
-        CurrentTenant tenant,
-        CancellationToken cancellationToken)
+        CompletionEngine engine,
+        HttpContext context)
     {
-        if (Validate(request, catalog) is { } errors)
+        var (targets, errors) = Resolve(request, catalog);
+        if (errors is not null)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var normalized = new NormalizedRequest(request.SystemPrompt ?? "", request.UserContent, tenant.Id, tenant.RequestId);
-        var outcome = await completions.CompleteAsync(request.PrimaryProvider, request.FallbackProvider, normalized, cancellationToken);
-        if (outcome.Result is { } result)
+        var normalized = new NormalizedRequest(request.SystemPrompt ?? "", request.UserContent);
+        var stream = AcceptsEventStream(context.Request) ? new EventStream(context.Response) : null;
+        var outcome = await engine.CompleteAsync(targets!, normalized, stream is null ? null : new CompletionEvents(stream), context.RequestAborted);
+        if (stream is null || (!stream.Started && outcome.Failure is not null))
         {
-            return TypedResults.Ok(result);
+            return outcome.Result is { } result ? TypedResults.Ok(result) : Failed(outcome.Failure!);
         }
 
-        var failure = outcome.Failure!;
-        return TypedResults.Problem(
-            detail: failure.Detail,
-            statusCode: StatusCodes.Status502BadGateway,
-            title: "Every provider failed",
-            extensions: new Dictionary<string, object?> { ["attempts"] = failure.Attempts });
+        if (outcome.Result is { } completed)
+        {
+            if (!stream.Started)
+            {
+                // A reply with no content never committed; its stream still begins with who answered.
+                await new CompletionEvents(stream).StartAsync(new StreamStart(completed.Provider, completed.Model, completed.FallbackUsed));
+            }
+
+            await stream.WriteAsync(CompletionStreamEvents.Completed, JsonSerializer.SerializeToUtf8Bytes(completed, JsonDefaults.JsonOptions));
+        }
+        else
+        {
+            await stream.WriteAsync(CompletionStreamEvents.Failed, JsonSerializer.SerializeToUtf8Bytes(outcome.Failure!, JsonDefaults.JsonOptions));
+        }
+
+        return TypedResults.Empty;
     }
 
-    public static Ok<ProviderStatus[]> ListProviders(ProviderCatalog catalog, ProviderPipelines pipelines) =>
-        TypedResults.Ok(catalog.Names
-            .Select(name => new ProviderStatus(name, Telemetry.ProvidersTelemetry.CircuitStateName(pipelines.For(name).CircuitState)))
+    public static Ok<CircuitStatus[]> ListCircuits(TargetPipelines pipelines) =>
+        TypedResults.Ok(pipelines.All
+            .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal)
+            .Select(p => new CircuitStatus(p.Provider, p.Model, Telemetry.ProvidersTelemetry.CircuitStateName(p.CircuitState)))
             .ToArray());
 
-    private static Dictionary<string, string[]>? Validate(CompletionRequest request, ProviderCatalog catalog)
+    /// <summary>Every failure is a 502 problem; what happened is in its extensions (a <see cref="CompletionFailed"/>).</summary>
+    private static ProblemHttpResult Failed(CompletionFailed failure) =>
+        TypedResults.Problem(
+            detail: failure.Detail,
+            statusCode: StatusCodes.Status502BadGateway,
+            title: failure.Reason == CompletionFailureReasons.Rejected ? "The provider refused the request" : "Every provider failed",
+            extensions: new Dictionary<string, object?>
+            {
+                ["attempts"] = failure.Attempts,
+                ["reason"] = failure.Reason,
+                ["upstreamStatus"] = failure.UpstreamStatus,
+                ["upstreamError"] = failure.UpstreamError,
+            });
+
+    private static bool AcceptsEventStream(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(EventStream.ContentType, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The request's targets (primary, then fallback) from the catalogue, or what is wrong with it.</summary>
+    public static (IReadOnlyList<Target>? Targets, Dictionary<string, string[]>? Errors) Resolve(CompletionRequest request, ProviderCatalog catalog)
     {
         var errors = new Dictionary<string, string[]>();
         var known = string.Join(", ", catalog.Names);
-        if (string.IsNullOrEmpty(request.PrimaryProvider))
+        var primary = Target(request.PrimaryProvider, request.PrimaryModel, "primary", catalog, known, errors, required: true);
+        var fallback = Target(request.FallbackProvider, request.FallbackModel, "fallback", catalog, known, errors, required: false);
+        if (primary is not null && fallback is not null && primary.Provider == fallback.Provider && primary.Model == fallback.Model)
         {
-            errors["primaryProvider"] = [$"primaryProvider is required; one of {known}."];
-        }
-        else if (!catalog.Contains(request.PrimaryProvider))
-        {
-            errors["primaryProvider"] = [$"Unknown provider '{request.PrimaryProvider}'; one of {known}."];
-        }
-
-        if (request.FallbackProvider is { } fallback)
-        {
-            if (!catalog.Contains(fallback))
-            {
-                errors["fallbackProvider"] = [$"Unknown provider '{fallback}'; one of {known}, or null."];
-            }
-            else if (fallback == request.PrimaryProvider)
-            {
-                errors["fallbackProvider"] = ["fallbackProvider must differ from primaryProvider."];
-            }
+            errors["fallbackModel"] = ["The fallback must differ from the primary: another provider, or another model of the same provider."];
         }
 
         if (string.IsNullOrEmpty(request.UserContent))
@@ -90,8 +114,56 @@ public static class CompletionsApi
             errors["systemPrompt"] = [$"systemPrompt must be at most {MaxSystemPromptLength} characters."];
         }
 
-        return errors.Count == 0 ? null : errors;
+        return errors.Count > 0 ? (null, errors) : (fallback is null ? [primary!] : [primary!, fallback], null);
+    }
+
+    private static Target? Target(
+        string? providerName, string? model, string role, ProviderCatalog catalog, string known, Dictionary<string, string[]> errors, bool required)
+    {
+        if (string.IsNullOrEmpty(providerName))
+        {
+            if (required)
+            {
+                errors[$"{role}Provider"] = [$"{role}Provider is required; one of {known}."];
+            }
+            else if (!string.IsNullOrEmpty(model))
+            {
+                errors[$"{role}Model"] = [$"{role}Model needs a {role}Provider."];
+            }
+
+            return null;
+        }
+
+        if (catalog.Find(providerName) is not { } provider)
+        {
+            errors[$"{role}Provider"] = [$"Unknown provider '{providerName}'; one of {known}."];
+            return null;
+        }
+
+        if (provider.ResolveModel(model) is not { } resolved)
+        {
+            errors[$"{role}Model"] = [$"{provider.Name} has no default model: name one."];
+            return null;
+        }
+
+        if (!provider.Serves(resolved))
+        {
+            errors[$"{role}Model"] = [$"{provider.Name} serves {string.Join(", ", provider.Models)}, not '{resolved}'."];
+            return null;
+        }
+
+        return new Target(provider, resolved);
+    }
+
+    /// <summary>The stream's start and deltas as server-sent events.</summary>
+    private sealed class CompletionEvents(EventStream stream) : ICompletionStream
+    {
+        public ValueTask StartAsync(StreamStart start) =>
+            stream.WriteAsync(CompletionStreamEvents.Start, JsonSerializer.SerializeToUtf8Bytes(start, JsonDefaults.JsonOptions));
+
+        public ValueTask DeltaAsync(string text) =>
+            stream.WriteAsync(CompletionStreamEvents.Delta, JsonSerializer.SerializeToUtf8Bytes(new StreamDelta(text), JsonDefaults.JsonOptions));
     }
 }
 
-public sealed record ProviderStatus(string Name, string CircuitState);
+public sealed record CircuitStatus(string Provider, string Model, string State);

@@ -1,9 +1,13 @@
 using StitchFin.Providers.Randomness;
+using StitchFin.Providers.Upstreams;
 
 namespace StitchFin.Providers.Vendors;
 
+/// <summary>A simulated reply: its text, the tokens it reports and the latency it waited.</summary>
+public sealed record SimulatedCompletion(string Text, int TokensIn, int TokensOut, int LatencyMs);
+
 /// <summary>What one simulated call produced: a completion, or the vendor's fault.</summary>
-public sealed record VendorReply(VendorCompletionResponse? Completion, int Status, int? RetryAfterMs);
+public sealed record VendorReply(SimulatedCompletion? Completion, int Status, int? RetryAfterMs);
 
 /// <summary>One simulated vendor: draws latency, fault and output size from its seeded randomness, waits on the injected clock.</summary>
 public sealed class VendorSimulator(VendorProfile profile, IRandomSource random, TimeProvider time)
@@ -34,12 +38,8 @@ public sealed class VendorSimulator(VendorProfile profile, IRandomSource random,
         }
 
         var text = $"[{profile.Name}] {Excerpt(content)} ...";
-        return new VendorReply(new VendorCompletionResponse(text, TokensIn(systemPrompt, content), tokensOut, latencyMs), StatusCodes.Status200OK, null);
+        return new VendorReply(new SimulatedCompletion(text, TokenCount.EstimatePrompt(systemPrompt, content), tokensOut, latencyMs), StatusCodes.Status200OK, null);
     }
-
-    public static string Prompt(string systemPrompt, string content) => $"SYSTEM: {systemPrompt}\nUSER: {content}";
-
-    public static int TokensIn(string systemPrompt, string content) => Math.Max(1, (Prompt(systemPrompt, content).Length + 3) / 4);
 
     /// <summary>The first 60 characters, without cutting a surrogate pair in half.</summary>
     public static string Excerpt(string content)

@@ -1,51 +1,157 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
+using StitchFin.Providers.Upstreams;
+using StitchFin.ServiceDefaults.Http;
+using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Providers.Vendors;
 
 /// <summary>
-/// The simulated vendors' HTTP API. It stands in for third-party services, so it is anonymous like one, and
-/// the adapters reach it over real HTTP, faults included. The edge never routes here.
+/// The simulated vendors' HTTP APIs: OpenAI-compatible chat completions (whole or streamed), so the gateway reaches them
+/// exactly as it reaches a real provider, faults included. They stand in for third-party services, so they are
+/// anonymous like one; the edge never routes here.
 /// </summary>
 public static class VendorsApi
 {
     public static RouteGroupBuilder MapVendorsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/vendors").WithTags("Simulated vendors").AllowAnonymous();
-        group.MapPost("/{vendor}/complete", Complete);
+        group.MapPost("/{vendor}/v1/chat/completions", Complete);
         return group;
     }
 
-    public static async Task<Results<Ok<VendorCompletionResponse>, JsonHttpResult<VendorRateLimitedResponse>, JsonHttpResult<VendorErrorResponse>, ValidationProblem, NotFound>> Complete(
-        string vendor,
-        VendorCompletionRequest request,
-        VendorSimulators simulators,
-        HttpResponse response,
-        CancellationToken cancellationToken)
+    public static async Task<IResult> Complete(string vendor, HttpRequest request, VendorSimulators simulators, TimeProvider time, CancellationToken cancellationToken)
     {
         if (simulators.Find(vendor) is not { } simulator)
         {
-            return TypedResults.NotFound();
+            return Error(StatusCodes.Status404NotFound, $"No simulated vendor '{vendor}'.", "invalid_request_error", "not_found");
         }
 
-        if (string.IsNullOrEmpty(request.Content))
+        VendorRequest? parsed;
+        try
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["content"] = ["content must not be empty."] });
+            using var document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken);
+            parsed = VendorRequest.Read(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            parsed = null;
         }
 
-        var reply = await simulator.CompleteAsync(request.SystemPrompt ?? "", request.Content, cancellationToken);
-        if (reply.Completion is { } completion)
+        if (parsed is null)
         {
-            return TypedResults.Ok(completion);
+            return Error(StatusCodes.Status400BadRequest, "The body must be a chat completion request with a model and a user message.", "invalid_request_error", null);
         }
 
-        if (reply.RetryAfterMs is { } retryAfterMs)
+        var reply = await simulator.CompleteAsync(parsed.SystemPrompt, parsed.Content, cancellationToken);
+        if (reply.Completion is not { } completion)
         {
-            // The header carries whole seconds (RFC 9110); the body carries the precise value.
+            return reply.RetryAfterMs is { } retryAfterMs
+                ? new RateLimitedResult(retryAfterMs)
+                : Error(reply.Status, "The vendor failed to complete the request.", "server_error", null);
+        }
+
+        var header = new ChatCompletionHeader($"chatcmpl-{Guid.NewGuid():N}", time.GetUtcNow().ToUnixTimeSeconds(), parsed.Model);
+        var usage = new ChatUsage(completion.TokensIn, completion.TokensOut);
+        return parsed.Stream
+            ? new StreamedReply(header, completion.Text, parsed.IncludeUsage ? usage : null)
+            : TypedResults.Bytes(OpenAiChatWire.Write(json => OpenAiChatWire.WriteCompletion(json, header, completion.Text, "stop", usage)), "application/json");
+    }
+
+    private static IResult Error(int status, string message, string type, string? code) =>
+        TypedResults.Json(new { error = new { message, type, param = (string?)null, code } }, statusCode: status);
+
+    /// <summary>The fields of a chat completion request the simulator uses.</summary>
+    private sealed record VendorRequest(string Model, string SystemPrompt, string Content, bool Stream, bool IncludeUsage)
+    {
+        public static VendorRequest? Read(JsonElement root)
+        {
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String
+                || !root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            var system = new List<string>();
+            string? user = null;
+            foreach (var message in messages.EnumerateArray())
+            {
+                if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
+                {
+                    return null;
+                }
+
+                switch (message.TryGetProperty("role", out var role) ? role.GetString() : null)
+                {
+                    case "system" or "developer":
+                        system.Add(content.GetString()!);
+                        break;
+                    case "user":
+                        user = content.GetString();
+                        break;
+                }
+            }
+
+            if (string.IsNullOrEmpty(user))
+            {
+                return null;
+            }
+
+            var stream = root.TryGetProperty("stream", out var streamElement) && streamElement.ValueKind == JsonValueKind.True;
+            var includeUsage = root.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
+                && options.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
+            return new VendorRequest(model.GetString()!, string.Join("\n", system), user, stream, includeUsage);
+        }
+    }
+
+    /// <summary>429 with <c>retryAfterMs</c> in the body and the same wait, in whole seconds, in <c>Retry-After</c>.</summary>
+    private sealed class RateLimitedResult(int retryAfterMs) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = StatusCodes.Status429TooManyRequests;
+            response.ContentType = "application/json";
             response.Headers.RetryAfter = ((retryAfterMs + 999) / 1000).ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Json(new VendorRateLimitedResponse(retryAfterMs), statusCode: reply.Status);
+            var body = OpenAiChatWire.Write(json =>
+            {
+                json.WriteStartObject();
+                json.WriteStartObject("error");
+                json.WriteString("message", "Rate limit reached; retry after the time given.");
+                json.WriteString("type", "rate_limit_error");
+                json.WriteNull("param");
+                json.WriteString("code", "rate_limit_exceeded");
+                json.WriteEndObject();
+                json.WriteNumber("retryAfterMs", retryAfterMs);
+                json.WriteEndObject();
+            });
+            return response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
         }
+    }
 
-        return TypedResults.Json(new VendorErrorResponse("The vendor failed to complete the request."), statusCode: reply.Status);
+    /// <summary>The reply as OpenAI streams it: the role, a chunk per word, the finish, usage when asked, then [DONE].</summary>
+    private sealed class StreamedReply(ChatCompletionHeader header, string text, ChatUsage? usage) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var events = new EventStream(httpContext.Response);
+            var withUsage = usage is not null;
+            await events.WriteAsync(null, Chunk("assistant", "", null));
+            foreach (var word in ContentDeltas.Split(text))
+            {
+                await events.WriteAsync(null, Chunk(null, word, null));
+            }
+
+            await events.WriteAsync(null, Chunk(null, null, "stop"));
+            if (usage is not null)
+            {
+                await events.WriteAsync(null, OpenAiChatWire.Write(json => OpenAiChatWire.WriteUsageChunk(json, header, usage)));
+            }
+
+            await events.WriteAsync(null, OpenAiChatWire.Done);
+
+            byte[] Chunk(string? role, string? content, string? finish) =>
+                OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, header, role, content, finish, withUsage));
+        }
     }
 }

@@ -15,7 +15,8 @@ public static class VendorModes
 }
 
 /// <summary>
-/// The <c>Vendors</c> section: a global <c>Mode</c> plus one sub-section per provider. Explicit per-vendor values
+/// The <c>Vendors</c> section: how the simulated vendors behave (where they are is the provider catalogue's
+/// <c>Providers:{Name}:BaseUrl</c>): a global <c>Mode</c> plus one sub-section per simulated vendor. Explicit per-vendor values
 /// win over what the mode implies, so <c>Vendors:Mode=fast</c> with <c>Vendors:VendorA:ErrorRate=0.5</c> works.
 /// </summary>
 public sealed class VendorsOptions
@@ -30,12 +31,6 @@ public sealed class VendorsOptions
     /// <summary>Keys directly under <c>Vendors</c> that are neither <c>Mode</c> nor a sub-section.</summary>
     public List<string> UnknownSettings { get; } = [];
 
-    /// <summary>Where a provider's adapter sends its calls: <c>Vendors:{Name}:BaseUrl</c>, or a simulated vendor's default.</summary>
-    public string BaseUrlFor(string provider) =>
-        SimulatedVendor.All.FirstOrDefault(v => v.Name == provider) is { } simulated
-            ? Resolve(simulated).BaseUrl
-            : WithTrailingSlash(Vendors.GetValueOrDefault(provider)?.BaseUrl?.Trim() ?? "");
-
     public VendorProfile Resolve(SimulatedVendor vendor)
     {
         var options = Vendors.GetValueOrDefault(vendor.Name) ?? new VendorOptions();
@@ -47,26 +42,19 @@ public sealed class VendorsOptions
             VendorModes.Failing => 1,
             _ => vendor.DefaultErrorRate,
         };
-        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl) ? vendor.DefaultBaseUrl.ToString() : options.BaseUrl.Trim();
         return new VendorProfile(
             vendor,
             mode,
-            WithTrailingSlash(baseUrl),
             options.LatenciesMs ?? latencies,
             options.ErrorRate ?? errorRate,
             options.RetryAfterMs ?? SimulatedVendor.DefaultRetryAfterMs,
             options.Seed);
     }
-
-    // A base address without the trailing slash would make a relative path replace its last segment.
-    private static string WithTrailingSlash(string url) => url.Length == 0 || url.EndsWith('/') ? url : url + "/";
 }
 
 /// <summary>One <c>Vendors:{Name}</c> section; every value is optional.</summary>
 public sealed class VendorOptions
 {
-    public string? BaseUrl { get; set; }
-
     public string? Mode { get; set; }
 
     public int[]? LatenciesMs { get; set; }
@@ -82,7 +70,6 @@ public sealed class VendorOptions
 public sealed record VendorProfile(
     SimulatedVendor Vendor,
     string Mode,
-    string BaseUrl,
     IReadOnlyList<int> LatenciesMs,
     double ErrorRate,
     IReadOnlyList<int> RetryAfterMs,

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using StitchFin.Providers.Adapters;
 
 namespace StitchFin.Providers.Vendors;
 
@@ -30,29 +29,22 @@ public sealed class VendorsOptionsSetup(IConfiguration configuration) : IConfigu
     }
 }
 
-/// <summary>Checks the <c>Vendors</c> section against the registered providers and the simulated vendors' rules.</summary>
-public sealed class VendorsOptionsValidator(IEnumerable<ProviderRegistration> registrations) : IValidateOptions<VendorsOptions>
+/// <summary>Checks the <c>Vendors</c> section against the simulated vendors' rules.</summary>
+public sealed class VendorsOptionsValidator : IValidateOptions<VendorsOptions>
 {
     private const int MaxLatencyMs = 60_000;
 
-    private readonly string[] _providers = registrations.Select(r => r.Name).Union(SimulatedVendor.All.Select(v => v.Name)).ToArray();
+    private static readonly string[] Vendors = SimulatedVendor.All.Select(v => v.Name).ToArray();
 
     public ValidateOptionsResult Validate(string? name, VendorsOptions options)
     {
         var errors = new List<string>();
-        var known = string.Join(", ", _providers);
+        var known = string.Join(", ", Vendors);
         errors.AddRange(options.UnknownSettings.Select(key =>
-            $"Vendors:{key} is not a known setting; use Vendors:Mode or a provider section ({known})."));
+            $"Vendors:{key} is not a known setting; use Vendors:Mode or a simulated vendor's section ({known})."));
         errors.AddRange(options.Vendors.Keys
-            .Where(key => !_providers.Contains(key, StringComparer.OrdinalIgnoreCase))
-            .Select(key => $"Vendors:{key} names an unknown provider; known providers are {known}."));
-        foreach (var provider in _providers.Where(p => !SimulatedVendor.All.Any(v => v.Name == p)))
-        {
-            if (!IsHttpUrl(options.BaseUrlFor(provider)))
-            {
-                errors.Add($"Vendors:{provider}:BaseUrl '{options.Vendors.GetValueOrDefault(provider)?.BaseUrl}' must be an absolute http or https URL.");
-            }
-        }
+            .Where(key => !Vendors.Contains(key, StringComparer.OrdinalIgnoreCase))
+            .Select(key => $"Vendors:{key} names no simulated vendor; they are {known} (other providers are configured under Providers:{key})."));
 
         if (options.Mode is { } mode && !IsMode(mode))
         {
@@ -67,20 +59,15 @@ public sealed class VendorsOptionsValidator(IEnumerable<ProviderRegistration> re
                 continue;
             }
 
-            errors.AddRange(Check(options.Resolve(vendor), options.Vendors.GetValueOrDefault(vendor.Name)?.BaseUrl));
+            errors.AddRange(Check(options.Resolve(vendor)));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static IEnumerable<string> Check(VendorProfile profile, string? configuredBaseUrl)
+    private static IEnumerable<string> Check(VendorProfile profile)
     {
         var prefix = $"Vendors:{profile.Name}";
-        if (!IsHttpUrl(profile.BaseUrl))
-        {
-            yield return $"{prefix}:BaseUrl '{configuredBaseUrl}' must be an absolute http or https URL.";
-        }
-
         if (profile.LatenciesMs.Count == 0)
         {
             yield return $"{prefix}:LatenciesMs must list at least one latency.";
@@ -104,9 +91,6 @@ public sealed class VendorsOptionsValidator(IEnumerable<ProviderRegistration> re
             yield return $"{prefix}:RetryAfterMs values must be between 0 and {MaxLatencyMs} ms.";
         }
     }
-
-    private static bool IsHttpUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     private static bool IsMode(string mode) => VendorModes.All.Contains(mode.Trim().ToLowerInvariant());
 }

@@ -1,14 +1,16 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using StitchFin.Providers.Upstreams;
 using StitchFin.Testing;
 
 namespace StitchFin.Providers.Tests.Support;
 
 /// <summary>
-/// The providers service in memory, with its vendor clients sent to its own test server: the completion API
-/// reaches the simulated vendors over (in-memory) HTTP exactly as it does over the network.
+/// The providers service in memory. By default its upstream calls go to its own test server, so the completion API
+/// reaches the simulated vendors over (in-memory) HTTP exactly as it does over the network; with
+/// <paramref name="realNetwork"/> they go out over loopback sockets, to a real upstream such as the fault-injecting one.
 /// </summary>
-public sealed class ProvidersFactory(IDictionary<string, string?> settings) : ServiceFactory<Program>(WithIdentity(settings))
+public sealed class ProvidersFactory(IDictionary<string, string?> settings, bool realNetwork = false) : ServiceFactory<Program>(WithIdentity(settings))
 {
     public ProvidersFactory()
         : this(new Dictionary<string, string?>())
@@ -18,8 +20,11 @@ public sealed class ProvidersFactory(IDictionary<string, string?> settings) : Se
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.ConfigureHttpClientDefaults(http =>
-            http.ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler())));
+        if (!realNetwork)
+        {
+            builder.ConfigureServices(services => services.AddHttpClient<IProviderAdapter, OpenAiChatAdapter>()
+                .ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler()));
+        }
     }
 
     private static Dictionary<string, string?> WithIdentity(IDictionary<string, string?> settings) =>

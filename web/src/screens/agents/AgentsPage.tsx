@@ -10,6 +10,12 @@ import { AgentForm } from './AgentForm'
 
 export function AgentsPage() {
   const agents = useAsync(() => api.listAgents(), [])
+  // Only to name the default model of a real upstream; the list works without it.
+  const catalogue = useAsync(() => api.listProviders(), [])
+  const label = (provider: string, model: string | null) => {
+    const info = catalogue.data?.find((p) => p.name === provider)
+    return targetLabel(provider, model ?? (info && info.kind !== 'simulated' ? info.defaultModel : null))
+  }
   const [editing, setEditing] = useState<Agent | 'new' | null>(null)
 
   const startSession = async (agent: Agent) => {
@@ -21,7 +27,7 @@ export function AgentsPage() {
     <div>
       <PageHeader
         title="Agents"
-        description="Each agent has a system prompt, a primary provider and an optional fallback."
+        description="Each agent has a system prompt, a primary provider and model, and an optional fallback."
         actions={
           <Button onClick={() => setEditing('new')}>
             <Plus className="size-4" aria-hidden /> New agent
@@ -38,15 +44,22 @@ export function AgentsPage() {
           {agents.data.map((a) => (
             <li key={a.id} data-testid="agent-row">
               <Card className="flex h-full flex-col gap-3">
-                <div className="flex items-start justify-between gap-2">
-                  <div className="min-w-0">
-                    <h2 className="truncate font-medium text-slate-900">{a.name}</h2>
-                    <p className="text-xs text-slate-500">Updated {formatDateTime(a.updatedAt)}</p>
-                  </div>
-                  <div className="flex shrink-0 gap-1">
-                    <Badge tone="indigo">{a.primaryProvider}</Badge>
-                    {a.fallbackProvider && <Badge>→ {a.fallbackProvider}</Badge>}
-                  </div>
+                <div className="min-w-0">
+                  <h2 className="truncate font-medium text-slate-900">{a.name}</h2>
+                  <p className="text-xs text-slate-500">Updated {formatDateTime(a.updatedAt)}</p>
+                </div>
+                <div className="flex flex-wrap gap-1" data-testid="agent-targets">
+                  <Badge tone="indigo" className="max-w-full break-all">
+                    <span className="sr-only">Primary: </span>
+                    {label(a.primaryProvider, a.primaryModel)}
+                  </Badge>
+                  {a.fallbackProvider && (
+                    <Badge className="max-w-full break-all">
+                      <span aria-hidden>→&nbsp;</span>
+                      <span className="sr-only">Fallback: </span>
+                      {label(a.fallbackProvider, a.fallbackModel)}
+                    </Badge>
+                  )}
                 </div>
                 <p className="line-clamp-3 text-sm break-words whitespace-pre-wrap text-slate-600">
                   {a.systemPrompt || <span className="italic text-slate-400">No system prompt</span>}
@@ -103,6 +116,11 @@ export function AgentsPage() {
       </Modal>
     </div>
   )
+}
+
+/** "Local · llama3.1:8b", or just the provider (a simulated vendor, or a default model not known here). */
+function targetLabel(provider: string, model: string | null): string {
+  return model ? `${provider} · ${model}` : provider
 }
 
 function StartSessionButton({ onStart }: { onStart: () => Promise<void> }) {

@@ -103,7 +103,7 @@ function ChatSession({ sessionId }: { sessionId: string }) {
         </form>
         {text.length > CONTENT_MAX && <p className="text-xs text-rose-600">Messages can be at most {CONTENT_MAX} characters.</p>}
       </div>
-      <div>{last ? <ReplyDetails result={last} /> : <Card><p className="text-sm text-slate-500">Reply details (provider, attempts, tokens, cost and latency) appear here after you send a message.</p></Card>}</div>
+      <div>{last ? <ReplyDetails result={last} /> : <Card><p className="text-sm text-slate-500">Reply details (provider, model, attempts, tokens, cost and latency) appear here after you send a message.</p></Card>}</div>
     </div>
   )
 }

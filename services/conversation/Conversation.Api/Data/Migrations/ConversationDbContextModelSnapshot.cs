@@ -36,9 +36,14 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
 
+                    b.Property<string>("FallbackModel")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("fallback_model");
+
                     b.Property<string>("FallbackProvider")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("fallback_provider");
 
                     b.Property<string>("Name")
@@ -47,10 +52,15 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
 
+                    b.Property<string>("PrimaryModel")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("primary_model");
+
                     b.Property<string>("PrimaryProvider")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("primary_provider");
 
                     b.Property<string>("SystemPrompt")
@@ -180,6 +190,10 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("Attempts")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("attempts");
+
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -204,13 +218,23 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("fallback_used");
 
+                    b.Property<string>("FinishReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("finish_reason");
+
                     b.Property<int?>("LatencyMs")
                         .HasColumnType("integer")
                         .HasColumnName("latency_ms");
 
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
+
                     b.Property<string>("Provider")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("provider");
 
                     b.Property<string>("Role")
@@ -238,6 +262,10 @@ namespace StitchFin.Conversation.Data.Migrations
                     b.Property<int?>("TokensOut")
                         .HasColumnType("integer")
                         .HasColumnName("tokens_out");
+
+                    b.Property<bool?>("UsageEstimated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("usage_estimated");
 
                     b.HasKey("Id")
                         .HasName("pk_messages");

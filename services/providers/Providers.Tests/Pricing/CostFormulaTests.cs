@@ -1,13 +1,11 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
-using StitchFin.Conversation.Pricing;
+using StitchFin.Providers.Catalog;
 
-namespace StitchFin.Conversation.Tests.Unit;
+namespace StitchFin.Providers.Tests.Pricing;
 
 public sealed class CostFormulaTests
 {
-    private static readonly ProviderPrice VendorA = new() { InputPer1KTokens = 0.0030m, OutputPer1KTokens = 0.0060m };
-    private static readonly ProviderPrice VendorB = new() { InputPer1KTokens = 0.0020m, OutputPer1KTokens = 0.0040m };
+    private static readonly ProviderPrice VendorA = new(0.0030m, 0.0060m);
+    private static readonly ProviderPrice VendorB = new(0.0020m, 0.0040m);
 
     public static TheoryData<string, int, int, decimal> Cases => new()
     {
@@ -36,7 +34,7 @@ public sealed class CostFormulaTests
     [InlineData(1, 0.00000051, 0.000001)]
     public void Rounds_half_away_from_zero_to_six_decimals(int tokensIn, double costPerInputToken, double expected)
     {
-        var price = new ProviderPrice { InputPer1KTokens = (decimal)costPerInputToken * 1000m, OutputPer1KTokens = 0m };
+        var price = new ProviderPrice((decimal)costPerInputToken * 1000m, 0m);
         Assert.Equal((decimal)expected, CostFormula.CostUsd(price, tokensIn, 0));
     }
 
@@ -44,14 +42,14 @@ public sealed class CostFormulaTests
     public void Rounding_a_negative_midpoint_goes_away_from_zero_too()
     {
         // Not a real price; it pins the rounding mode, which MidpointRounding.ToEven would break.
-        var price = new ProviderPrice { InputPer1KTokens = -0.0005m, OutputPer1KTokens = 0m };
+        var price = new ProviderPrice(-0.0005m, 0m);
         Assert.Equal(-0.000001m, CostFormula.CostUsd(price, 1, 0));
     }
 
     [Fact]
     public void Costs_always_carry_six_decimals()
     {
-        var price = new ProviderPrice { InputPer1KTokens = 1m, OutputPer1KTokens = 0m };
+        var price = new ProviderPrice(1m, 0m);
         Assert.Equal("1.000000", CostFormula.CostUsd(price, 1000, 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("0.000291", CostFormula.CostUsd(VendorA, 13, 42).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -59,27 +57,8 @@ public sealed class CostFormulaTests
     [Fact]
     public void Defaults_are_the_documented_prices()
     {
-        var prices = new PriceList(Options.Create(new PricingOptions()));
-        Assert.Equal(0.0090m, prices.CostUsd("VendorA", 1000, 1000));
-        Assert.Equal(0.0060m, prices.CostUsd("VendorB", 1000, 1000));
-    }
-
-    [Fact]
-    public void Configuration_overrides_single_prices_and_keeps_the_other_defaults()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Pricing:VendorA:OutputPer1KTokens"] = "0.0100",
-            ["Pricing:VendorC:InputPer1KTokens"] = "0.0010",
-            ["Pricing:VendorC:OutputPer1KTokens"] = "0.0020",
-        }).Build();
-        var options = new PricingOptions();
-        configuration.GetSection(PricingOptions.SectionName).Bind(options.Providers);
-        var prices = new PriceList(Options.Create(options));
-
-        Assert.Equal(0.0130m, prices.CostUsd("VendorA", 1000, 1000));
-        Assert.Equal(0.0060m, prices.CostUsd("VendorB", 1000, 1000));
-        Assert.Equal(0.0030m, prices.CostUsd("VendorC", 1000, 1000));
-        Assert.Throws<InvalidOperationException>(() => prices.CostUsd("VendorZ", 1, 1));
+        var catalog = new ProviderCatalog(Microsoft.Extensions.Options.Options.Create(new ProviderCatalogOptions()));
+        Assert.Equal(0.0090m, CostFormula.CostUsd(catalog.Find("VendorA")!.Price, 1000, 1000));
+        Assert.Equal(0.0060m, CostFormula.CostUsd(catalog.Find("VendorB")!.Price, 1000, 1000));
     }
 }

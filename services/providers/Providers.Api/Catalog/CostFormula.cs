@@ -1,4 +1,4 @@
-namespace StitchFin.Conversation.Pricing;
+namespace StitchFin.Providers.Catalog;
 
 /// <summary>API.md's price of one exchange, in decimal so that cents never drift.</summary>
 public static class CostFormula

@@ -1,4 +1,4 @@
-namespace StitchFin.Conversation.OpenAi;
+namespace StitchFin.ServiceDefaults.OpenAi;
 
 /// <summary>How a completed reply is cut into stream deltas: each word with the whitespace that follows it.</summary>
 public static class ContentDeltas

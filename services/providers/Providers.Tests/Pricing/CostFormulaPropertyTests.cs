@@ -1,8 +1,8 @@
 using System.Numerics;
 using CsCheck;
-using StitchFin.Conversation.Pricing;
+using StitchFin.Providers.Catalog;
 
-namespace StitchFin.Conversation.Tests.Unit;
+namespace StitchFin.Providers.Tests.Pricing;
 
 /// <summary>The cost formula against an independent integer computation, over generated tokens and prices.</summary>
 public sealed class CostFormulaPropertyTests
@@ -16,7 +16,7 @@ public sealed class CostFormulaPropertyTests
     {
         Cases.Sample(c =>
         {
-            var price = new ProviderPrice { InputPer1KTokens = c.PriceIn / 10_000m, OutputPer1KTokens = c.PriceOut / 10_000m };
+            var price = new ProviderPrice(c.PriceIn / 10_000m, c.PriceOut / 10_000m);
             // tokens/1000 * price/10^4 dollars = tokens*price / 10^7 dollars = tokens*price / 10 micro-dollars.
             var tenthsOfMicro = (BigInteger)c.In * c.PriceIn + (BigInteger)c.Out * c.PriceOut;
             var micro = (tenthsOfMicro + 5) / 10;
@@ -31,7 +31,7 @@ public sealed class CostFormulaPropertyTests
     {
         Gen.Select(Cases, Gen.Int[0, 5000], Gen.Int[0, 5000]).Sample((c, extraIn, extraOut) =>
         {
-            var price = new ProviderPrice { InputPer1KTokens = c.PriceIn / 10_000m, OutputPer1KTokens = c.PriceOut / 10_000m };
+            var price = new ProviderPrice(c.PriceIn / 10_000m, c.PriceOut / 10_000m);
             return CostFormula.CostUsd(price, c.In + extraIn, c.Out + extraOut) >= CostFormula.CostUsd(price, c.In, c.Out);
         }, seed: "0N0XIzNsQ0O2", iter: 20_000);
     }

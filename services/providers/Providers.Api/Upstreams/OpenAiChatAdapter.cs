@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using StitchFin.Contracts.Providers;
+using StitchFin.ServiceDefaults.OpenAi;
+
+namespace StitchFin.Providers.Upstreams;
+
+/// <summary>One attempt at one target: the only code that talks to an upstream.</summary>
+public interface IProviderAdapter
+{
+    /// <summary>
+    /// Sends the request and passes the reply's text to <paramref name="sink"/> as it arrives. Upstream faults come back
+    /// as results; the caller's token (the overall deadline, the caller going away) surfaces as
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    Task<AttemptResult> SendAsync(Target target, NormalizedRequest request, IContentSink sink, AttemptLimits limits, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Speaks OpenAI's <c>POST {base}/chat/completions</c> to the address the catalogue configured for the target (never
+/// one a request names), and maps what comes back to attempt outcomes. It asks for a stream, whether or not its caller
+/// streams: a stream has a first token and gaps to time, where a whole reply is silent until it is complete; an
+/// upstream configured with <c>Streaming: false</c> is asked for whole replies.
+/// </summary>
+public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IProviderAdapter
+{
+    /// <summary>Larger bodies are not a chat completion this gateway can relay.</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    private static readonly MediaTypeWithQualityHeaderValue EventStream = new("text/event-stream");
+    private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
+
+    public async Task<AttemptResult> SendAsync(
+        Target target, NormalizedRequest request, IContentSink sink, AttemptLimits limits, CancellationToken cancellationToken)
+    {
+        // Headers and the first token must arrive within FirstToken; after that, each chunk within Idle of the last.
+        using var limit = new CancellationTokenSource(limits.FirstToken, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        var stream = target.Provider.Streaming;
+        using var message = new HttpRequestMessage(HttpMethod.Post, target.Provider.ChatCompletionsUrl)
+        {
+            Content = new ByteArrayContent(OpenAiChatWire.Request(target.Model, request.SystemPrompt, request.UserContent, stream)),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.Accept.Add(stream ? EventStream : Json);
+        if (target.Provider.ApiKey is { } key)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        foreach (var (name, value) in target.Provider.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        var phase = AttemptReasons.FirstTokenTimeout;
+        var malformed = 0;
+        int? answered = null;
+        try
+        {
+            using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            var status = (int)response.StatusCode;
+            answered = status;
+            if (status is < 200 or >= 300)
+            {
+                return await FailureAsync(response, linked.Token);
+            }
+
+            if (!string.Equals(response.Content.Headers.ContentType?.MediaType, EventStream.MediaType, StringComparison.OrdinalIgnoreCase))
+            {
+                // A whole reply (asked for, or an upstream that ignored "stream": true) is passed on as one piece.
+                var whole = await ReadBoundedAsync(response.Content, MaxBodyBytes, linked.Token) is { } content && OpenAiChatWire.TryRead(content, out var piece) ? piece : null;
+                if (whole is null || whole.Error is not null || whole.Content is null)
+                {
+                    return AttemptResult.Fault(status, AttemptReasons.InvalidResponse);
+                }
+
+                if (whole.Content.Length > 0)
+                {
+                    await sink.OnContentAsync(whole.Model ?? target.Model, whole.Content);
+                }
+
+                return AttemptResult.Success(status, new UpstreamReply(whole.Model, whole.FinishReason ?? "stop", whole.Usage));
+            }
+
+            string? model = null, finishReason = null;
+            ChatUsage? usage = null;
+            var done = false;
+            await using var events = await response.Content.ReadAsStreamAsync(linked.Token);
+            await foreach (var item in SseParser.Create(events).EnumerateAsync(linked.Token))
+            {
+                if (item.Data == OpenAiChatWire.Done)
+                {
+                    done = true;
+                    break;
+                }
+
+                if (!OpenAiChatWire.TryRead(item.Data, out var chunk))
+                {
+                    malformed++;
+                    continue;
+                }
+
+                if (chunk.Error is { } error)
+                {
+                    return AttemptResult.Fault(status, AttemptReasons.StreamError, malformed, error);
+                }
+
+                model ??= chunk.Model;
+                finishReason = chunk.FinishReason ?? finishReason;
+                usage = chunk.Usage ?? usage;
+                if (chunk.Content is { Length: > 0 } text)
+                {
+                    phase = AttemptReasons.IdleTimeout;
+                    await sink.OnContentAsync(model ?? target.Model, text);
+                }
+
+                if (phase == AttemptReasons.IdleTimeout)
+                {
+                    limit.CancelAfter(limits.Idle);
+                }
+            }
+
+            // A stream is whole only with a finish reason and [DONE]: anything less was cut short.
+            return done && finishReason is not null
+                ? AttemptResult.Success(status, new UpstreamReply(model, finishReason, usage), malformed)
+                : AttemptResult.Fault(status, AttemptReasons.StreamIncomplete, malformed);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return AttemptResult.TimedOut(phase, answered, malformed);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            // Refused or reset before the response headers, or the body broken off after them.
+            return answered is null
+                ? AttemptResult.Fault(null, AttemptReasons.ConnectionFailed)
+                : AttemptResult.Fault(answered, AttemptReasons.StreamCut, malformed);
+        }
+    }
+
+    /// <summary>A non-2xx answer, classified: what to retry, where to fail over, what to hand back to the caller.</summary>
+    public static AttemptResult Classify(int status, ChatError? error, TimeSpan? retryAfter) => status switch
+    {
+        StatusCodes.Status429TooManyRequests => AttemptResult.RateLimited(status, retryAfter, error),
+        >= 500 or StatusCodes.Status408RequestTimeout => AttemptResult.Fault(status, AttemptReasons.ServerError, error: error, retryAfter: retryAfter),
+        // A conflict is about this one request at this moment: worth another try, but not a sign of an unwell upstream.
+        StatusCodes.Status409Conflict => new AttemptResult(AttemptOutcomes.Error, status, AttemptReasons.ServerError, AttemptDisposition.Retry, false, RetryAfter: retryAfter, Error: error),
+        StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge when IsContextLengthExceeded(error) =>
+            AttemptResult.FailOver(status, AttemptReasons.ContextLengthExceeded, error),
+        < 400 => AttemptResult.FailOver(status, AttemptReasons.InvalidResponse, error),
+        _ => AttemptResult.Rejected(status, error),
+    };
+
+    public static bool IsContextLengthExceeded(ChatError? error) =>
+        error is not null && (error.Code == AttemptReasons.ContextLengthExceeded
+            || error.Message.Contains("maximum context length", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// How long the upstream asks to wait: a <c>retryAfterMs</c> in the body, else <c>retry-after-ms</c>, else
+    /// <c>Retry-After</c> in seconds or as an HTTP date.
+    /// </summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, int? bodyRetryAfterMs, DateTimeOffset now)
+    {
+        if (bodyRetryAfterMs is { } ms)
+        {
+            return TimeSpan.FromMilliseconds(ms);
+        }
+
+        if (response.Headers.TryGetValues("retry-after-ms", out var values)
+            && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var headerMs) && headerMs >= 0)
+        {
+            return TimeSpan.FromMilliseconds(headerMs);
+        }
+
+        return response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date > now ? date - now : TimeSpan.Zero,
+            _ => null,
+        };
+    }
+
+    private async Task<AttemptResult> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        ChatError? error = null;
+        int? retryAfterMs = null;
+        try
+        {
+            if (await ReadBoundedAsync(response.Content, MaxErrorBodyBytes, cancellationToken) is { } body)
+            {
+                (error, retryAfterMs) = OpenAiChatWire.ReadError(body);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            // The status alone still says what happened.
+        }
+
+        return Classify(status, error, RetryAfter(response, retryAfterMs, time.GetUtcNow()));
+    }
+
+    /// <returns>The body, or null when it is larger than <paramref name="maxBytes"/>.</returns>
+    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}
