@@ -32,7 +32,7 @@ public static class Bench
         };
 
         WriteHeader(options, output);
-        var system = StitchFinSystem.Create(overrides, dedicatedBroker: false, tracing: false);
+        var system = StitchFinSystem.Create(overrides, dedicatedBroker: false, tracing: false, upstream: true);
         var exitCode = 0;
         try
         {
@@ -48,6 +48,7 @@ public static class Bench
             var throughput = await ThroughputSection.RunAsync(context, cancellationToken);
             await HopSection.RunAsync(context, throughput, cancellationToken);
             await MeteringLagSection.RunAsync(context, cancellationToken);
+            await StreamingSection.RunAsync(context, cancellationToken);
             await memory.ReportAsync(context);
             context.Targets.WriteTo(output);
         }

@@ -22,7 +22,7 @@ public sealed partial class LoadBenchSmokeTests
 
         var report = output.ToString();
         Assert.True(exitCode == 0, report);
-        foreach (var heading in new[] { "## 1. Throughput through the edge", "## 2. Per-hop latency", "## 3. Metering lag", "## 4. Memory (RSS) per service", "## Targets" })
+        foreach (var heading in new[] { "## 1. Throughput through the edge", "## 2. Per-hop latency", "## 3. Metering lag", "## 4. Memory (RSS) per service", "## 5. Streaming: time to first token", "## Targets" })
         {
             Assert.Contains(heading, report);
         }
@@ -32,6 +32,9 @@ public sealed partial class LoadBenchSmokeTests
         Assert.All(requestRows, row => Assert.True(row.Groups["ok"].Value.Replace(",", "") != "0" && row.Groups["errors"].Value == "0", row.Value));
         Assert.Matches(@"\| metering lag [^\n]*\| 0 not visible within", report);
         Assert.All(Services, service => Assert.Matches($@"\| {service} +\| +\d+ \|", report));
+        Assert.Matches(@"\| upstream direct +\| +[1-9][\d,]* \|", report);
+        Assert.Matches(@"\| edge → conversation → providers → upstream +\| +[1-9][\d,]* \|", report);
+        Assert.DoesNotMatch(@"Streaming time to first token[^\n]*errors\)", report);
     }
 
     // A request row of sections 1 and 2: path, connections, OK count, rate, four latencies, errors.
