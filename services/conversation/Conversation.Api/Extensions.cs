@@ -44,6 +44,8 @@ public static class Extensions
         builder.Services.AddSingleton<ProviderCatalog>();
 
         builder.Services.AddScoped<MessageExchangeService>();
+        builder.Services.AddMemoryCache(cache => cache.SizeLimit = 100_000);
+        builder.Services.AddSingleton<AgentModels>();
         return builder;
     }
 

@@ -149,6 +149,22 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
     }
 
     [Fact]
+    public async Task A_renamed_or_deleted_agent_is_resolved_anew_at_once_though_resolutions_are_kept()
+    {
+        var tenant = _fixture.NewTenant();
+        var agent = await tenant.CreateAgentAsync(name: "alpha");
+        Assert.Equal(HttpStatusCode.OK, (await CompleteAsync(tenant, "alpha")).Status);
+
+        var renamed = await tenant.SendAsync(HttpMethod.Put, $"/agents/{agent}", new { name = "beta", primaryProvider = "VendorA" });
+        Assert.Equal(HttpStatusCode.OK, renamed.Status);
+
+        AssertError(await CompleteAsync(tenant, "alpha"), HttpStatusCode.NotFound, "invalid_request_error", "model_not_found", "model");
+        Assert.Equal(HttpStatusCode.OK, (await CompleteAsync(tenant, "beta")).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.SendAsync(HttpMethod.Delete, $"/agents/{agent}")).Status);
+        AssertError(await CompleteAsync(tenant, "beta"), HttpStatusCode.NotFound, "invalid_request_error", "model_not_found", "model");
+    }
+
+    [Fact]
     public async Task Messages_that_map_to_more_than_the_content_limit_are_400_context_length_exceeded()
     {
         var tenant = _fixture.NewTenant();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace StitchFin.ServiceDefaults.OpenAi;
@@ -158,27 +159,101 @@ public static class OpenAiChatWire
     }
 
     /// <summary>
-    /// Reads a chunk or a whole completion. False when the data is not a JSON object of that shape (a malformed event
-    /// is skipped, never forwarded).
+    /// Reads a chunk or a whole completion in one forward pass over its UTF-8 bytes (no document is built). False when
+    /// the data is not a JSON object of that shape: a malformed event is skipped, never forwarded.
     /// </summary>
-    public static bool TryRead(ReadOnlyMemory<byte> data, out ChatPiece piece) => TryRead(() => JsonDocument.Parse(data), out piece);
+    public static bool TryRead(ReadOnlySpan<byte> json, out ChatPiece piece)
+    {
+        piece = null!;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
 
-    public static bool TryRead(string data, out ChatPiece piece) => TryRead(() => JsonDocument.Parse(data), out piece);
+            string? model = null, content = null, finishReason = null;
+            ChatUsage? usage = null;
+            ChatError? error = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var ok = true;
+                if (reader.ValueTextEquals("model"u8))
+                {
+                    ok = reader.Read() && TryString(ref reader, out model);
+                }
+                else if (reader.ValueTextEquals("choices"u8))
+                {
+                    ok = reader.Read() && TryReadChoices(ref reader, ref content, ref finishReason);
+                }
+                else if (reader.ValueTextEquals("usage"u8))
+                {
+                    ok = reader.Read() && (reader.TokenType == JsonTokenType.Null || TryReadUsage(ref reader, out usage));
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    ok = reader.Read() && TryReadError(ref reader, out error);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+
+                if (!ok)
+                {
+                    return false;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                return false;
+            }
+
+            piece = error is not null ? new ChatPiece(null, null, null, null, error) : new ChatPiece(model, content, finishReason, usage, null);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>An error body's error object, and a <c>retryAfterMs</c> beside it when the upstream sends one.</summary>
-    public static (ChatError? Error, int? RetryAfterMs) ReadError(ReadOnlyMemory<byte> body)
+    public static (ChatError? Error, int? RetryAfterMs) ReadError(ReadOnlySpan<byte> body)
     {
         try
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return (null, null);
             }
 
-            int? retryAfterMs = root.TryGetProperty("retryAfterMs", out var wait) && wait.TryGetInt32(out var ms) && ms >= 0 ? ms : null;
-            return (ReadErrorObject(root), retryAfterMs);
+            ChatError? error = null;
+            int? retryAfterMs = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isError = reader.ValueTextEquals("error"u8);
+                var isRetryAfter = reader.ValueTextEquals("retryAfterMs"u8);
+                reader.Read();
+                if (isError)
+                {
+                    TryReadError(ref reader, out error);
+                }
+                else if (isRetryAfter && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var ms) && ms >= 0)
+                {
+                    retryAfterMs = ms;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return (error, retryAfterMs);
         }
         catch (JsonException)
         {
@@ -186,122 +261,180 @@ public static class OpenAiChatWire
         }
     }
 
-    private static bool TryRead(Func<JsonDocument> parse, out ChatPiece piece)
+    /// <summary>The first choice's text (a delta's or a message's) and finish reason; further choices are skipped.</summary>
+    private static bool TryReadChoices(ref Utf8JsonReader reader, ref string? content, ref string? finishReason)
     {
-        piece = null!;
-        try
-        {
-            using var document = parse();
-            return TryRead(document.RootElement, out piece);
-        }
-        catch (JsonException)
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
             return false;
         }
+
+        var first = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (!first)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            first = false;
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var ok = true;
+                if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("message"u8))
+                {
+                    ok = reader.Read() && TryReadMessage(ref reader, ref content);
+                }
+                else if (reader.ValueTextEquals("finish_reason"u8))
+                {
+                    string? finish = null;
+                    ok = reader.Read() && TryString(ref reader, out finish);
+                    finishReason = finish ?? finishReason;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+
+                if (!ok)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return reader.TokenType == JsonTokenType.EndArray;
     }
 
-    private static bool TryRead(JsonElement root, out ChatPiece piece)
+    private static bool TryReadMessage(ref Utf8JsonReader reader, ref string? content)
     {
-        piece = null!;
-        if (root.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType == JsonTokenType.Null)
         {
-            return false;
-        }
-
-        if (ReadErrorObject(root) is { } error)
-        {
-            piece = new ChatPiece(null, null, null, null, error);
             return true;
         }
 
-        string? model = null, content = null, finishReason = null;
-        ChatUsage? usage = null;
-        if (root.TryGetProperty("model", out var modelElement))
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            if (modelElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
-            {
-                return false;
-            }
-
-            model = modelElement.GetString();
+            return false;
         }
 
-        if (root.TryGetProperty("choices", out var choices))
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (choices.ValueKind != JsonValueKind.Array)
+            if (reader.ValueTextEquals("content"u8))
             {
-                return false;
-            }
-
-            if (choices.GetArrayLength() > 0)
-            {
-                var choice = choices[0];
-                if (choice.ValueKind != JsonValueKind.Object)
+                if (!reader.Read() || !TryString(ref reader, out var text))
                 {
                     return false;
                 }
 
-                // A chunk carries a delta, a whole completion a message; either may hold the text.
-                var body = choice.TryGetProperty("delta", out var delta) ? delta
-                    : choice.TryGetProperty("message", out var message) ? message : default;
-                if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("content", out var text))
-                {
-                    if (text.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
-                    {
-                        return false;
-                    }
-
-                    content = text.GetString();
-                }
-
-                if (choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String)
-                {
-                    finishReason = finish.GetString();
-                }
+                content = text ?? content;
             }
-        }
-
-        if (root.TryGetProperty("usage", out var usageElement) && usageElement.ValueKind == JsonValueKind.Object)
-        {
-            if (!(usageElement.TryGetProperty("prompt_tokens", out var prompt) && prompt.TryGetInt32(out var promptTokens) && promptTokens >= 0
-                  && usageElement.TryGetProperty("completion_tokens", out var completion) && completion.TryGetInt32(out var completionTokens) && completionTokens >= 0))
+            else
             {
-                return false;
+                reader.Read();
+                reader.Skip();
             }
-
-            usage = new ChatUsage(promptTokens, completionTokens);
         }
 
-        piece = new ChatPiece(model, content, finishReason, usage, null);
+        return reader.TokenType == JsonTokenType.EndObject;
+    }
+
+    private static bool TryReadUsage(ref Utf8JsonReader reader, out ChatUsage? usage)
+    {
+        usage = null;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        int? prompt = null, completion = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isPrompt = reader.ValueTextEquals("prompt_tokens"u8);
+            var isCompletion = reader.ValueTextEquals("completion_tokens"u8);
+            reader.Read();
+            if (isPrompt || isCompletion)
+            {
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var tokens) || tokens < 0)
+                {
+                    return false;
+                }
+
+                if (isPrompt)
+                {
+                    prompt = tokens;
+                }
+                else
+                {
+                    completion = tokens;
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        if (prompt is null || completion is null)
+        {
+            return false;
+        }
+
+        usage = new ChatUsage(prompt.Value, completion.Value);
         return true;
     }
 
-    private static ChatError? ReadErrorObject(JsonElement root)
+    private static bool TryReadError(ref Utf8JsonReader reader, out ChatError? error)
     {
-        if (!root.TryGetProperty("error", out var error))
+        error = null;
+        switch (reader.TokenType)
         {
-            return null;
-        }
+            case JsonTokenType.String:
+                error = new ChatError(reader.GetString()!, null, null, null);
+                return true;
+            case JsonTokenType.StartObject:
+                string? message = null, type = null, code = null, param = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var name = reader.GetString();
+                    reader.Read();
+                    var value = reader.TokenType switch
+                    {
+                        JsonTokenType.String => reader.GetString(),
+                        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+                        _ => null,
+                    };
+                    reader.Skip();
+                    switch (name)
+                    {
+                        case "message": message = value; break;
+                        case "type": type = value; break;
+                        case "code": code = value; break;
+                        case "param": param = value; break;
+                    }
+                }
 
-        return error.ValueKind switch
-        {
-            JsonValueKind.Object => new ChatError(
-                StringOrNull(error, "message") ?? "The provider reported an error.",
-                StringOrNull(error, "type"),
-                StringOrNull(error, "code"),
-                StringOrNull(error, "param")),
-            JsonValueKind.String => new ChatError(error.GetString()!, null, null, null),
-            _ => null,
-        };
+                error = new ChatError(message ?? "The provider reported an error.", type, code, param);
+                return true;
+            default:
+                // "error": null is no error.
+                reader.Skip();
+                return true;
+        }
     }
 
-    private static string? StringOrNull(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        } : null;
+    private static bool TryString(ref Utf8JsonReader reader, out string? value)
+    {
+        value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
+    }
 
     private static void WriteHeader(Utf8JsonWriter json, ChatCompletionHeader header, string objectType)
     {

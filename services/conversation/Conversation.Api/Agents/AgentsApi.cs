@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
+using StitchFin.Conversation.OpenAi;
 using StitchFin.ServiceDefaults.Identity;
 
 namespace StitchFin.Conversation.Agents;
@@ -29,8 +30,8 @@ public static class AgentsApi
     }
 
     public static async Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> CreateAgent(
-        AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, ProviderCatalog catalog, HttpResponse response,
-        CancellationToken cancellationToken)
+        AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, ProviderCatalog catalog, AgentModels models,
+        HttpResponse response, CancellationToken cancellationToken)
     {
         if (await catalog.GetAsync(cancellationToken) is not { } providers)
         {
@@ -59,6 +60,7 @@ public static class AgentsApi
         };
         db.Agents.Add(agent);
         await db.SaveChangesAsync(cancellationToken);
+        models.Forget(tenant.Id);
         return TypedResults.Created($"/agents/{agent.Id}", agent.ToResponse());
     }
 
@@ -70,8 +72,8 @@ public static class AgentsApi
     }
 
     public static async Task<Results<Ok<AgentResponse>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAgent(
-        Guid id, AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, ProviderCatalog catalog, HttpResponse response,
-        CancellationToken cancellationToken)
+        Guid id, AgentRequest request, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, ProviderCatalog catalog, AgentModels models,
+        HttpResponse response, CancellationToken cancellationToken)
     {
         var agent = await db.LiveAgents(tenant.Id).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (agent is null)
@@ -98,16 +100,18 @@ public static class AgentsApi
         agent.SystemPrompt = request.SystemPrompt ?? "";
         agent.UpdatedAt = time.GetUtcNowMicroseconds();
         await db.SaveChangesAsync(cancellationToken);
+        models.Forget(tenant.Id);
         return TypedResults.Ok(agent.ToResponse());
     }
 
     public static async Task<Results<NoContent, NotFound>> DeleteAgent(
-        Guid id, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, ConversationDbContext db, CurrentTenant tenant, TimeProvider time, AgentModels models, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNowMicroseconds();
         var deleted = await db.LiveAgents(tenant.Id)
             .Where(a => a.Id == id)
             .ExecuteUpdateAsync(agent => agent.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), cancellationToken);
+        models.Forget(tenant.Id);
         return deleted == 0 ? TypedResults.NotFound() : TypedResults.NoContent();
     }
 

@@ -24,10 +24,10 @@ public abstract record StreamEvent
 public sealed class ProviderStream : IAsyncDisposable
 {
     private readonly HttpResponseMessage _response;
-    private readonly IAsyncEnumerator<SseItem<string>> _events;
+    private readonly IAsyncEnumerator<SseItem<object?>> _events;
     private readonly CancellationTokenSource _limit;
 
-    private ProviderStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<string>> events, CancellationTokenSource limit, StreamStart start)
+    private ProviderStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<object?>> events, CancellationTokenSource limit, StreamStart start)
     {
         _response = response;
         _events = events;
@@ -45,9 +45,8 @@ public sealed class ProviderStream : IAsyncDisposable
         try
         {
             var body = await response.Content.ReadAsStreamAsync(cancellation.Token);
-            var events = SseParser.Create(body).EnumerateAsync(cancellation.Token).GetAsyncEnumerator(cancellation.Token);
-            if (await events.MoveNextAsync() && events.Current.EventType == CompletionStreamEvents.Start
-                && JsonSerializer.Deserialize<StreamStart>(events.Current.Data, JsonDefaults.JsonOptions) is { } start)
+            var events = SseParser.Create(body, static (type, data) => Read(type, data)).EnumerateAsync(cancellation.Token).GetAsyncEnumerator(cancellation.Token);
+            if (await events.MoveNextAsync() && events.Current.Data is StreamStart start)
             {
                 return new ProviderStream(response, events, cancellation, start);
             }
@@ -77,19 +76,10 @@ public sealed class ProviderStream : IAsyncDisposable
                 else
                 {
                     var item = _events.Current;
-                    next = item.EventType switch
-                    {
-                        CompletionStreamEvents.Delta => JsonSerializer.Deserialize<StreamDelta>(item.Data, JsonDefaults.JsonOptions) is { } delta
-                            ? new StreamEvent.Delta(delta.Text) : (StreamEvent?)null,
-                        CompletionStreamEvents.Completed => JsonSerializer.Deserialize<CompletionResult>(item.Data, JsonDefaults.JsonOptions) is { } result
-                            ? new StreamEvent.Completed(result) : null,
-                        CompletionStreamEvents.Failed => JsonSerializer.Deserialize<CompletionFailed>(item.Data, JsonDefaults.JsonOptions) is { } failure
-                            ? new StreamEvent.Failed(failure) : null,
-                        _ => null,
-                    } ?? Broken($"The providers stream sent an unreadable '{item.EventType}' event.");
+                    next = item.Data as StreamEvent ?? Broken($"The providers stream sent an unreadable '{item.EventType}' event.");
                 }
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException or JsonException or OperationCanceledException)
+            catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
             {
                 next = Broken("The providers stream broke off.");
             }
@@ -99,6 +89,29 @@ public sealed class ProviderStream : IAsyncDisposable
             {
                 yield break;
             }
+        }
+    }
+
+    /// <summary>An event, read where the parser hands over its bytes: a <see cref="StreamStart"/>, a <see cref="StreamEvent"/>, or null.</summary>
+    private static object? Read(string type, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            return type switch
+            {
+                CompletionStreamEvents.Start => JsonSerializer.Deserialize<StreamStart>(data, JsonDefaults.JsonOptions),
+                CompletionStreamEvents.Delta => JsonSerializer.Deserialize<StreamDelta>(data, JsonDefaults.JsonOptions) is { } delta
+                    ? new StreamEvent.Delta(delta.Text) : null,
+                CompletionStreamEvents.Completed => JsonSerializer.Deserialize<CompletionResult>(data, JsonDefaults.JsonOptions) is { } result
+                    ? new StreamEvent.Completed(result) : null,
+                CompletionStreamEvents.Failed => JsonSerializer.Deserialize<CompletionFailed>(data, JsonDefaults.JsonOptions) is { } failure
+                    ? new StreamEvent.Failed(failure) : null,
+                _ => null,
+            };
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -9,21 +9,35 @@ public sealed record ExchangeTarget(
     Guid SessionId, Guid AgentId, string PrimaryProvider, string? PrimaryModel, string? FallbackProvider, string? FallbackModel, string SystemPrompt, bool AgentDeleted);
 
 /// <summary>
-/// The first step of an exchange in one round trip: finds the tenant's session and its agent and, only if the
-/// session exists, tries to claim the idempotency key with an <c>INSERT ... ON CONFLICT DO NOTHING</c>. When the
-/// key is already taken the caller settles it with <see cref="IdempotencyStore.ClaimAsync"/>.
+/// The first step of an exchange in one round trip: finds the tenant's session and its agent (for the OpenAI API,
+/// first creating the completion's own session when it does not exist yet) and, only if the session exists, tries to
+/// claim the idempotency key with an <c>INSERT ... ON CONFLICT DO NOTHING</c>. When the key is already taken the
+/// caller settles it with <see cref="IdempotencyStore.ClaimAsync"/>.
+/// The claim commits without waiting for its WAL to reach disk (<c>synchronous_commit</c> off for this transaction
+/// only): that wait sits before the provider call, on every reply's first token. Nothing is lost by it: a claim lost
+/// in a database crash only means the store statement, which commits synchronously and only for a claim that is still
+/// this request's, finds none and stores nothing; the exchange is answered as in progress and charged never or once.
 /// </summary>
 public static class ExchangeStartSql
 {
     private const string Sql = $"""
-        WITH target AS (
-            SELECT s.agent_id, a.primary_provider, a.primary_model, a.fallback_provider, a.fallback_model, a.system_prompt,
+        WITH ensured AS (
+            INSERT INTO sessions (id, tenant_id, agent_id, created_at, message_count)
+            SELECT $1, $2, $9, $8, 0 WHERE $9 IS NOT NULL
+            ON CONFLICT (id) DO NOTHING
+            RETURNING agent_id
+        ), found AS (
+            SELECT agent_id FROM sessions WHERE id = $1 AND tenant_id = $2
+            UNION ALL
+            SELECT agent_id FROM ensured
+        ), target AS (
+            SELECT a.id AS agent_id, a.primary_provider, a.primary_model, a.fallback_provider, a.fallback_model, a.system_prompt,
                 a.deleted_at IS NOT NULL AS agent_deleted
-            FROM sessions s JOIN agents a ON a.id = s.agent_id
-            WHERE s.id = $1 AND s.tenant_id = $2
+            FROM found f JOIN agents a ON a.id = f.agent_id
         ), claimed AS (
             INSERT INTO idempotency_records (tenant_id, key, request_hash, state, claim_token, lease_expires_at, expires_at, created_at)
-            SELECT $2, $3, $4, '{IdempotencyRecord.InFlight}', $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM target)
+            SELECT $2, $3, $4, '{IdempotencyRecord.InFlight}', $5, $6, $7, $8
+            WHERE EXISTS (SELECT 1 FROM target) AND set_config('synchronous_commit', 'off', true) IS NOT NULL
             ON CONFLICT (tenant_id, key) DO NOTHING
             RETURNING 1
         )
@@ -31,9 +45,11 @@ public static class ExchangeStartSql
         FROM target
         """;
 
+    /// <param name="ensureForAgent">Create the session for this agent if it does not exist (the OpenAI API's own sessions).</param>
     /// <returns>The target, or null when the tenant has no such session; and whether the key was claimed.</returns>
     public static async Task<(ExchangeTarget? Target, bool Claimed)> RunAsync(
-        NpgsqlConnection connection, Guid tenantId, Guid sessionId, string key, string requestHash, NewClaimValues claim, CancellationToken cancellationToken)
+        NpgsqlConnection connection, Guid tenantId, Guid sessionId, string key, string requestHash, NewClaimValues claim, Guid? ensureForAgent,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(Sql, connection)
         {
@@ -47,6 +63,9 @@ public static class ExchangeStartSql
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = claim.LeaseExpiresAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = claim.ExpiresAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = claim.CreatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                ensureForAgent is { } agentId
+                    ? new NpgsqlParameter<Guid> { TypedValue = agentId, NpgsqlDbType = NpgsqlDbType.Uuid }
+                    : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
             },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -27,8 +27,9 @@ public sealed partial class MessageExchangeService(
     ILogger<MessageExchangeService> logger)
 {
     /// <param name="stream">Where to stream the reply as it arrives; null for a whole reply.</param>
+    /// <param name="ensureSessionForAgent">Create the session for this agent when it does not exist (the OpenAI API's own sessions).</param>
     public async Task<ExchangeOutcome> ExchangeAsync(
-        Guid tenantId, Guid sessionId, string key, MessageInput input, IReplyStream? stream, CancellationToken cancellationToken)
+        Guid tenantId, Guid sessionId, string key, MessageInput input, IReplyStream? stream, CancellationToken cancellationToken, Guid? ensureSessionForAgent = null)
     {
         using var activity = ConversationTelemetry.Source.StartActivity("message exchange");
         activity?.SetTag("stitchfin.tenant_id", tenantId);
@@ -36,7 +37,7 @@ public sealed partial class MessageExchangeService(
         activity?.SetTag("stitchfin.channel", input.Channel);
         activity?.SetTag("stitchfin.streamed", stream is not null);
 
-        var outcome = await ExchangeCoreAsync(tenantId, sessionId, key, input, stream, cancellationToken);
+        var outcome = await ExchangeCoreAsync(tenantId, sessionId, key, input, stream, ensureSessionForAgent, cancellationToken);
         var name = outcome switch
         {
             ExchangeOutcome.Answered { Replayed: true } => "replayed",
@@ -71,13 +72,14 @@ public sealed partial class MessageExchangeService(
     }
 
     private async Task<ExchangeOutcome> ExchangeCoreAsync(
-        Guid tenantId, Guid sessionId, string key, MessageInput input, IReplyStream? stream, CancellationToken cancellationToken)
+        Guid tenantId, Guid sessionId, string key, MessageInput input, IReplyStream? stream, Guid? ensureSessionForAgent, CancellationToken cancellationToken)
     {
         var requestHash = input.Hash(sessionId);
         var newClaim = idempotency.NewClaim();
         var (target, claimed) = await db.WithConnectionAsync(
-            (tenantId, sessionId, key, requestHash, newClaim),
-            static (connection, state, ct) => ExchangeStartSql.RunAsync(connection, state.tenantId, state.sessionId, state.key, state.requestHash, state.newClaim, ct),
+            (tenantId, sessionId, key, requestHash, newClaim, ensureSessionForAgent),
+            static (connection, state, ct) => ExchangeStartSql.RunAsync(
+                connection, state.tenantId, state.sessionId, state.key, state.requestHash, state.newClaim, state.ensureSessionForAgent, ct),
             cancellationToken);
         if (target is null)
         {

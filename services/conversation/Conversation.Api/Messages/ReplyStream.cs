@@ -12,6 +12,7 @@ public sealed record ReplyStart(Guid AssistantMessageId, DateTimeOffset CreatedA
 /// </summary>
 public interface IReplyStream
 {
+    /// <summary>The stream's beginning; a delta (or the end) always follows at once, and may carry it in the same packet.</summary>
     ValueTask StartAsync(ReplyStart start);
 
     ValueTask DeltaAsync(string text);

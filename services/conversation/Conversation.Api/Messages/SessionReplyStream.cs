@@ -24,9 +24,10 @@ public sealed class SessionReplyStream(HttpResponse response, bool replayed) : I
     public static bool Accepts(HttpRequest request) =>
         request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(EventStream.ContentType, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>Sent with the first delta that always follows it.</summary>
     public ValueTask StartAsync(ReplyStart start) =>
         WriteAsync(StartEvent, JsonSerializer.SerializeToUtf8Bytes(
-            new StreamStarted(start.AssistantMessageId, start.CreatedAt, start.Provider, start.Model, start.FallbackUsed), JsonDefaults.JsonOptions));
+            new StreamStarted(start.AssistantMessageId, start.CreatedAt, start.Provider, start.Model, start.FallbackUsed), JsonDefaults.JsonOptions), flush: false);
 
     public ValueTask DeltaAsync(string text) =>
         WriteAsync(DeltaEvent, JsonSerializer.SerializeToUtf8Bytes(new StreamDelta(text), JsonDefaults.JsonOptions));
@@ -42,14 +43,14 @@ public sealed class SessionReplyStream(HttpResponse response, bool replayed) : I
             failure.Attempts,
             Activity.Current?.TraceId.ToString() ?? response.HttpContext.TraceIdentifier), JsonDefaults.JsonOptions));
 
-    private async ValueTask WriteAsync(string eventType, byte[] json)
+    private ValueTask WriteAsync(string eventType, byte[] json, bool flush = true)
     {
         if (!_events.Started && replayed)
         {
-            await _events.StartAsync(r => r.Headers[IdempotencyKey.ReplayedHeaderName] = "true");
+            _events.Start(r => r.Headers[IdempotencyKey.ReplayedHeaderName] = "true");
         }
 
-        await _events.WriteAsync(eventType, json);
+        return _events.WriteAsync(eventType, json, flush);
     }
 
     private sealed record StreamStarted(Guid AssistantMessageId, DateTimeOffset CreatedAt, string Provider, string Model, bool FallbackUsed);

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.EntityFrameworkCore;
 using StitchFin.Conversation.Agents;
 using StitchFin.Conversation.Data;
@@ -15,10 +17,16 @@ public sealed record ModelList([property: JsonPropertyName("object")] string Kin
 
 /// <summary>
 /// A tenant's live agents seen as OpenAI models. A model's id is the agent's name when no other live agent of
-/// the tenant has that name, else the agent's id; a request may name an agent by either.
+/// the tenant has that name, else the agent's id; a request may name an agent by either. Which agent a model names is
+/// kept for a few seconds, so a completion's first token waits for no query: agent writes in this process forget a
+/// tenant's entries at once, and a deleted agent is still refused by the exchange itself.
 /// </summary>
-public static class AgentModels
+public sealed class AgentModels(IMemoryCache cache)
 {
+    public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<Guid, int> _generations = new();
+
     public const string OwnedBy = "stitchfin";
 
     public abstract record Resolution
@@ -42,7 +50,28 @@ public static class AgentModels
             namesInUse[a.Name] == 1 ? a.Name : a.Id.ToString(), "model", a.CreatedAt.ToUnixTimeSeconds(), OwnedBy));
     }
 
-    public static async Task<Resolution> ResolveAsync(ConversationDbContext db, Guid tenantId, string model, CancellationToken cancellationToken)
+    /// <summary>Which live agent <paramref name="model"/> names, from the cache when another request asked in the last seconds.</summary>
+    public async Task<Resolution> ResolveAsync(ConversationDbContext db, Guid tenantId, string model, CancellationToken cancellationToken)
+    {
+        var key = (tenantId, _generations.GetValueOrDefault(tenantId), model);
+        if (cache.TryGetValue(key, out Resolution.Found? cached))
+        {
+            return cached!;
+        }
+
+        var resolution = await QueryAsync(db, tenantId, model, cancellationToken);
+        if (resolution is Resolution.Found found)
+        {
+            cache.Set(key, found, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheDuration, Size = 1 });
+        }
+
+        return resolution;
+    }
+
+    /// <summary>Forgets which agents a tenant's models name (an agent of it was written).</summary>
+    public void Forget(Guid tenantId) => _generations.AddOrUpdate(tenantId, 1, static (_, generation) => generation + 1);
+
+    private static async Task<Resolution> QueryAsync(ConversationDbContext db, Guid tenantId, string model, CancellationToken cancellationToken)
     {
         if (Guid.TryParse(model, out var id) && await db.LiveAgents(tenantId).AnyAsync(a => a.Id == id, cancellationToken))
         {
@@ -60,7 +89,7 @@ public static class AgentModels
 
     public static async Task<ModelEntry?> FindAsync(ConversationDbContext db, Guid tenantId, string model, CancellationToken cancellationToken)
     {
-        if (await ResolveAsync(db, tenantId, model, cancellationToken) is not Resolution.Found found)
+        if (await QueryAsync(db, tenantId, model, cancellationToken) is not Resolution.Found found)
         {
             return null;
         }

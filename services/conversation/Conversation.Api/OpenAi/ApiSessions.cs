@@ -8,7 +8,8 @@ namespace StitchFin.Conversation.OpenAi;
 /// <summary>
 /// Every chat completion is one exchange in a session of its own. The session's id is derived from the tenant,
 /// the agent and the idempotency key, so a retry with the same key finds the same session and the exchange's
-/// idempotency hash (which includes the session) matches: the retry replays instead of answering 422.
+/// idempotency hash (which includes the session) matches: the retry replays instead of answering 422. The exchange's
+/// first statement creates the session when it does not exist yet (<c>ExchangeStartSql</c>).
 /// </summary>
 public static class ApiSessions
 {
@@ -22,13 +23,6 @@ public static class ApiSessions
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
         return new Guid(bytes, bigEndian: true);
     }
-
-    public static Task EnsureAsync(ConversationDbContext db, Guid tenantId, Guid agentId, Guid sessionId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlAsync($"""
-            INSERT INTO sessions (id, tenant_id, agent_id, created_at, message_count)
-            VALUES ({sessionId}, {tenantId}, {agentId}, {now}, 0)
-            ON CONFLICT (id) DO NOTHING
-            """, cancellationToken);
 
     /// <summary>Removes a session no exchange was stored in; only for a generated key, which no other request can hold.</summary>
     public static Task DeleteIfEmptyAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, CancellationToken cancellationToken) =>

@@ -42,10 +42,11 @@ public sealed class ChatCompletionStream(HttpResponse response, bool includeUsag
     /// <summary>Whether anything reached the client; until then a failure is an ordinary error answer.</summary>
     public bool Started => _events.Started;
 
+    /// <summary>The role chunk, sent with the first delta that always follows it.</summary>
     public ValueTask StartAsync(ReplyStart start)
     {
         _header = ChatCompletion.HeaderFor(start.AssistantMessageId, start.CreatedAt, start.Model);
-        return WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, _header, "assistant", "", null, includeUsage)));
+        return WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, _header, "assistant", "", null, includeUsage)), flush: false);
     }
 
     public ValueTask DeltaAsync(string text) =>
@@ -68,13 +69,13 @@ public sealed class ChatCompletionStream(HttpResponse response, bool includeUsag
             "The provider's stream failed before the reply was complete; the text above is incomplete, nothing was charged, and the request may be retried.",
             OpenAiError.ServerError, null, InterruptedCode));
 
-    private async ValueTask WriteAsync(byte[] json)
+    private ValueTask WriteAsync(byte[] json, bool flush = true)
     {
         if (!_events.Started && replayed)
         {
-            await _events.StartAsync(r => r.Headers[IdempotencyKey.ReplayedHeaderName] = "true");
+            _events.Start(r => r.Headers[IdempotencyKey.ReplayedHeaderName] = "true");
         }
 
-        await _events.WriteAsync(null, json);
+        return _events.WriteAsync(null, json, flush);
     }
 }

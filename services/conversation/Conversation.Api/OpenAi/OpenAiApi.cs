@@ -29,8 +29,8 @@ public static class OpenAiApi
         HttpContext context,
         ConversationDbContext db,
         MessageExchangeService exchanges,
+        AgentModels models,
         CurrentTenant tenant,
-        TimeProvider time,
         IOptions<IdempotencyOptions> options)
     {
         var cancellationToken = context.RequestAborted;
@@ -58,7 +58,7 @@ public static class OpenAiApi
         }
 
         Guid agentId;
-        switch (await AgentModels.ResolveAsync(db, tenant.Id, request.Model, cancellationToken))
+        switch (await models.ResolveAsync(db, tenant.Id, request.Model, cancellationToken))
         {
             case AgentModels.Resolution.Found found:
                 agentId = found.AgentId;
@@ -87,10 +87,10 @@ public static class OpenAiApi
         var generatedKey = clientKey.Length == 0;
         var key = generatedKey ? $"openai-{Guid.NewGuid():N}" : clientKey;
         var sessionId = ApiSessions.SessionId(tenant.Id, agentId, key);
-        await ApiSessions.EnsureAsync(db, tenant.Id, agentId, sessionId, time.GetUtcNowMicroseconds(), cancellationToken);
 
         var stream = request.Stream ? new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: false) : null;
-        var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null), stream, cancellationToken);
+        var outcome = await exchanges.ExchangeAsync(
+            tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null), stream, cancellationToken, ensureSessionForAgent: agentId);
         // A generated key is this request's alone; a reused key belongs to another request, so nothing else can be
         // storing into this session either way.
         if ((generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })) || outcome is ExchangeOutcome.KeyReused)

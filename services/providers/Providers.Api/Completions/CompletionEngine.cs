@@ -12,6 +12,7 @@ namespace StitchFin.Providers.Completions;
 /// <summary>Where a streamed completion's committed text goes: the start (once), then every delta.</summary>
 public interface ICompletionStream
 {
+    /// <summary>The target that answers; a delta (or the end) always follows at once, and may carry it in the same packet.</summary>
     ValueTask StartAsync(StreamStart start);
 
     ValueTask DeltaAsync(string text);

@@ -158,8 +158,9 @@ public static class CompletionsApi
     /// <summary>The stream's start and deltas as server-sent events.</summary>
     private sealed class CompletionEvents(EventStream stream) : ICompletionStream
     {
+        /// <summary>Sent with the first delta (or the completion) that always follows it.</summary>
         public ValueTask StartAsync(StreamStart start) =>
-            stream.WriteAsync(CompletionStreamEvents.Start, JsonSerializer.SerializeToUtf8Bytes(start, JsonDefaults.JsonOptions));
+            stream.WriteAsync(CompletionStreamEvents.Start, JsonSerializer.SerializeToUtf8Bytes(start, JsonDefaults.JsonOptions), flush: false);
 
         public ValueTask DeltaAsync(string text) =>
             stream.WriteAsync(CompletionStreamEvents.Delta, JsonSerializer.SerializeToUtf8Bytes(new StreamDelta(text), JsonDefaults.JsonOptions));

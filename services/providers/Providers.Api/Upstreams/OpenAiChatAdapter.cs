@@ -90,15 +90,15 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
             ChatUsage? usage = null;
             var done = false;
             await using var events = await response.Content.ReadAsStreamAsync(linked.Token);
-            await foreach (var item in SseParser.Create(events).EnumerateAsync(linked.Token))
+            await foreach (var item in SseParser.Create(events, static (_, data) => UpstreamEvent.Read(data)).EnumerateAsync(linked.Token))
             {
-                if (item.Data == OpenAiChatWire.Done)
+                if (item.Data.Done)
                 {
                     done = true;
                     break;
                 }
 
-                if (!OpenAiChatWire.TryRead(item.Data, out var chunk))
+                if (item.Data.Chunk is not { } chunk)
                 {
                     malformed++;
                     continue;
@@ -202,6 +202,15 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         }
 
         return Classify(status, error, RetryAfter(response, retryAfterMs, time.GetUtcNow()));
+    }
+
+    /// <summary>One event of an upstream's stream, read where the parser hands over its bytes: <c>[DONE]</c>, a chunk, or neither (malformed).</summary>
+    private readonly record struct UpstreamEvent(bool Done, ChatPiece? Chunk)
+    {
+        public static UpstreamEvent Read(ReadOnlySpan<byte> data) =>
+            data.SequenceEqual("[DONE]"u8) ? new UpstreamEvent(true, null)
+            : OpenAiChatWire.TryRead(data, out var chunk) ? new UpstreamEvent(false, chunk)
+            : new UpstreamEvent(false, null);
     }
 
     /// <returns>The body, or null when it is larger than <paramref name="maxBytes"/>.</returns>

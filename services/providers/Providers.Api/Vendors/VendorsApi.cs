@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using StitchFin.Providers.Upstreams;
 using StitchFin.ServiceDefaults.Http;
@@ -129,26 +130,29 @@ public static class VendorsApi
         }
     }
 
-    /// <summary>The reply as OpenAI streams it: the role, a chunk per word, the finish, usage when asked, then [DONE].</summary>
+    /// <summary>
+    /// The reply as OpenAI streams it: the role, a chunk per word, the finish, usage when asked, then [DONE]. The
+    /// simulated reply exists whole once its latency has passed, so its events leave together rather than a flush each.
+    /// </summary>
     private sealed class StreamedReply(ChatCompletionHeader header, string text, ChatUsage? usage) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var events = new EventStream(httpContext.Response);
             var withUsage = usage is not null;
-            await events.WriteAsync(null, Chunk("assistant", "", null));
+            await events.WriteAsync(null, Chunk("assistant", "", null), flush: false);
             foreach (var word in ContentDeltas.Split(text))
             {
-                await events.WriteAsync(null, Chunk(null, word, null));
+                await events.WriteAsync(null, Chunk(null, word, null), flush: false);
             }
 
-            await events.WriteAsync(null, Chunk(null, null, "stop"));
+            await events.WriteAsync(null, Chunk(null, null, "stop"), flush: false);
             if (usage is not null)
             {
-                await events.WriteAsync(null, OpenAiChatWire.Write(json => OpenAiChatWire.WriteUsageChunk(json, header, usage)));
+                await events.WriteAsync(null, OpenAiChatWire.Write(json => OpenAiChatWire.WriteUsageChunk(json, header, usage)), flush: false);
             }
 
-            await events.WriteAsync(null, OpenAiChatWire.Done);
+            await events.WriteAsync(null, Encoding.UTF8.GetBytes(OpenAiChatWire.Done));
 
             byte[] Chunk(string? role, string? content, string? finish) =>
                 OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, header, role, content, finish, withUsage));
