@@ -37,7 +37,12 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
         Assert.Equal("application/json", reply.ContentType);
         Assert.False(reply.Replayed);
         var request = Assert.Single(_fixture.Providers.Requests);
-        Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "system: Answer in French.\nuser: Hi\nassistant: Hello!\nWhat is on Mars?"), request);
+        Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "system: Answer in French.\nuser: Hi\nassistant: Hello!\nWhat is on Mars?"),
+            request with { Turns = null });
+        // The upstream gets the messages as messages; the one text is what the transcript keeps and the simulators quote.
+        Assert.Equal(
+            [new ChatTurn("system", "Answer in French."), new ChatTurn("user", "Hi"), new ChatTurn("assistant", "Hello!"), new ChatTurn("user", "What is on Mars?")],
+            request.Turns!);
 
         var json = reply.Json;
         var expectedText = FakeProviders.Result(request).Text;

@@ -1,10 +1,14 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace StitchFin.Contracts.Providers;
 
 /// <summary>
 /// Body of the providers service's internal <c>POST /internal/completions</c>. A null model means the provider's
-/// default model. With <c>Accept: text/event-stream</c> the answer streams (see <see cref="CompletionStreamEvents"/>).
+/// default model. <see cref="UserContent"/> is the conversation as one text (what the simulated vendors quote and
+/// count); <see cref="Turns"/>, when given, is the conversation as the upstream gets it after the system prompt
+/// (else one user turn of <see cref="UserContent"/>). With <c>Accept: text/event-stream</c> the answer streams (see
+/// <see cref="CompletionStreamEvents"/>).
 /// </summary>
 public sealed record CompletionRequest(
     string PrimaryProvider,
@@ -12,7 +16,51 @@ public sealed record CompletionRequest(
     string SystemPrompt,
     string UserContent,
     string? PrimaryModel = null,
-    string? FallbackModel = null);
+    string? FallbackModel = null,
+    IReadOnlyList<ChatTurn>? Turns = null,
+    IReadOnlyList<ToolDefinition>? Tools = null,
+    GenerationOptions? Options = null);
+
+/// <summary>
+/// One turn of a conversation: a user's text, the assistant's text and the tools it called, a tool's output for one
+/// call (<see cref="ToolCallId"/>), or further instructions (<c>system</c>).
+/// </summary>
+public sealed record ChatTurn(
+    string Role,
+    string Text,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCall>? ToolCalls = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ToolCallId = null);
+
+public static class ChatRoles
+{
+    public const string System = "system";
+    public const string User = "user";
+    public const string Assistant = "assistant";
+    public const string Tool = "tool";
+}
+
+/// <summary>A function the model asked to call, with its arguments as a JSON text.</summary>
+public sealed record ToolCall(string Id, string Name, string Arguments);
+
+/// <summary>A function the model may call: its name, what it does and the JSON schema of its arguments.</summary>
+public sealed record ToolDefinition(string Name, string? Description, JsonElement? Parameters);
+
+/// <summary>How a reply is generated: limits and sampling the request asked for, and which tools it may or must call.</summary>
+public sealed record GenerationOptions(
+    int? MaxOutputTokens = null,
+    double? Temperature = null,
+    double? TopP = null,
+    IReadOnlyList<string>? Stop = null,
+    ToolChoice? ToolChoice = null);
+
+/// <summary><c>auto</c>, <c>none</c>, <c>required</c> (any tool), or <c>function</c> with the one function's name.</summary>
+public sealed record ToolChoice(string Mode, string? Name = null)
+{
+    public const string Auto = "auto";
+    public const string None = "none";
+    public const string Required = "required";
+    public const string Function = "function";
+}
 
 /// <summary>
 /// 200 answer (or the <c>completed</c> event of a stream): the reply of the target that answered, its usage and cost
@@ -30,7 +78,8 @@ public sealed record CompletionResult(
     decimal CostUsd,
     string FinishReason,
     int LatencyMs,
-    IReadOnlyList<ProviderAttempt> Attempts);
+    IReadOnlyList<ProviderAttempt> Attempts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCall>? ToolCalls = null);
 
 /// <summary>
 /// A completion that did not succeed: a problem answer's extensions, or the <c>failed</c> event of a stream.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using StitchFin.Contracts.Providers;
 
 namespace StitchFin.ServiceDefaults.OpenAi;
 
@@ -14,9 +15,14 @@ public sealed record ChatUsage(int PromptTokens, int CompletionTokens)
 
 /// <summary>
 /// What one upstream object (a whole <c>chat.completion</c> or one <c>chat.completion.chunk</c>) says, reduced to
-/// what a relay needs: the model, the text (a whole message or a delta), the finish reason, usage, or an error.
+/// what a relay needs: the model, the text (a whole message or a delta), tool calls (whole, or pieces of them to join
+/// by index), the finish reason, usage, or an error.
 /// </summary>
-public sealed record ChatPiece(string? Model, string? Content, string? FinishReason, ChatUsage? Usage, ChatError? Error);
+public sealed record ChatPiece(
+    string? Model, string? Content, string? FinishReason, ChatUsage? Usage, ChatError? Error, IReadOnlyList<ToolCallPiece>? ToolCalls = null);
+
+/// <summary>A tool call, or a piece of one in a stream (its id and name come first, its arguments in fragments).</summary>
+public sealed record ToolCallPiece(int Index, string? Id, string? Name, string? Arguments);
 
 /// <summary>An OpenAI-shaped error object.</summary>
 public sealed record ChatError(string Message, string? Type, string? Code, string? Param);
@@ -41,29 +47,66 @@ public static class OpenAiChatWire
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>A request body: the system prompt (when there is one) and the user's content as two messages.</summary>
-    public static byte[] Request(string model, string systemPrompt, string userContent, bool stream) => Write(json =>
-    {
-        json.WriteStartObject();
-        json.WriteString("model", model);
-        json.WriteStartArray("messages");
-        if (systemPrompt.Length > 0)
+    /// <summary>
+    /// A request body: the system prompt (when there is one), then the conversation's turns as messages (assistant
+    /// turns with their tool calls, tool turns with the call they answer), the tools and the generation options.
+    /// </summary>
+    public static byte[] Request(
+        string model, string systemPrompt, IReadOnlyList<ChatTurn> turns, IReadOnlyList<ToolDefinition>? tools, GenerationOptions? options, bool stream) =>
+        Write(json =>
         {
-            WriteMessage(json, "system", systemPrompt);
-        }
+            json.WriteStartObject();
+            json.WriteString("model", model);
+            json.WriteStartArray("messages");
+            if (systemPrompt.Length > 0)
+            {
+                WriteMessage(json, ChatRoles.System, systemPrompt);
+            }
 
-        WriteMessage(json, "user", userContent);
-        json.WriteEndArray();
-        json.WriteBoolean("stream", stream);
-        if (stream)
-        {
-            json.WriteStartObject("stream_options");
-            json.WriteBoolean("include_usage", true);
+            foreach (var turn in turns)
+            {
+                WriteTurn(json, turn);
+            }
+
+            json.WriteEndArray();
+            if (tools is { Count: > 0 })
+            {
+                json.WriteStartArray("tools");
+                foreach (var tool in tools)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("type", "function");
+                    json.WriteStartObject("function");
+                    json.WriteString("name", tool.Name);
+                    if (tool.Description is not null)
+                    {
+                        json.WriteString("description", tool.Description);
+                    }
+
+                    if (tool.Parameters is { } parameters)
+                    {
+                        json.WritePropertyName("parameters");
+                        parameters.WriteTo(json);
+                    }
+
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+
+            WriteOptions(json, options);
+            json.WriteBoolean("stream", stream);
+            if (stream)
+            {
+                json.WriteStartObject("stream_options");
+                json.WriteBoolean("include_usage", true);
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
-        }
-
-        json.WriteEndObject();
-    });
+        });
 
     /// <summary>A whole <c>chat.completion</c>.</summary>
     public static void WriteCompletion(Utf8JsonWriter json, ChatCompletionHeader header, string content, string finishReason, ChatUsage? usage)
@@ -176,6 +219,7 @@ public static class OpenAiChatWire
             string? model = null, content = null, finishReason = null;
             ChatUsage? usage = null;
             ChatError? error = null;
+            List<ToolCallPiece>? toolCalls = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var ok = true;
@@ -185,7 +229,7 @@ public static class OpenAiChatWire
                 }
                 else if (reader.ValueTextEquals("choices"u8))
                 {
-                    ok = reader.Read() && TryReadChoices(ref reader, ref content, ref finishReason);
+                    ok = reader.Read() && TryReadChoices(ref reader, ref content, ref finishReason, ref toolCalls);
                 }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
@@ -212,7 +256,7 @@ public static class OpenAiChatWire
                 return false;
             }
 
-            piece = error is not null ? new ChatPiece(null, null, null, null, error) : new ChatPiece(model, content, finishReason, usage, null);
+            piece = error is not null ? new ChatPiece(null, null, null, null, error) : new ChatPiece(model, content, finishReason, usage, null, toolCalls);
             return true;
         }
         catch (JsonException)
@@ -262,7 +306,7 @@ public static class OpenAiChatWire
     }
 
     /// <summary>The first choice's text (a delta's or a message's) and finish reason; further choices are skipped.</summary>
-    private static bool TryReadChoices(ref Utf8JsonReader reader, ref string? content, ref string? finishReason)
+    private static bool TryReadChoices(ref Utf8JsonReader reader, ref string? content, ref string? finishReason, ref List<ToolCallPiece>? toolCalls)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -289,7 +333,7 @@ public static class OpenAiChatWire
                 var ok = true;
                 if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("message"u8))
                 {
-                    ok = reader.Read() && TryReadMessage(ref reader, ref content);
+                    ok = reader.Read() && TryReadMessage(ref reader, ref content, ref toolCalls);
                 }
                 else if (reader.ValueTextEquals("finish_reason"u8))
                 {
@@ -313,7 +357,7 @@ public static class OpenAiChatWire
         return reader.TokenType == JsonTokenType.EndArray;
     }
 
-    private static bool TryReadMessage(ref Utf8JsonReader reader, ref string? content)
+    private static bool TryReadMessage(ref Utf8JsonReader reader, ref string? content, ref List<ToolCallPiece>? toolCalls)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -336,6 +380,13 @@ public static class OpenAiChatWire
 
                 content = text ?? content;
             }
+            else if (reader.ValueTextEquals("tool_calls"u8))
+            {
+                if (!reader.Read() || !TryReadToolCalls(ref reader, ref toolCalls))
+                {
+                    return false;
+                }
+            }
             else
             {
                 reader.Read();
@@ -344,6 +395,84 @@ public static class OpenAiChatWire
         }
 
         return reader.TokenType == JsonTokenType.EndObject;
+    }
+
+    /// <summary><c>tool_calls</c>: whole calls (a message) or pieces of them (a delta), each with its index.</summary>
+    private static bool TryReadToolCalls(ref Utf8JsonReader reader, ref List<ToolCallPiece>? toolCalls)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return true;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+
+        var position = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            int? index = null;
+            string? id = null, name = null, arguments = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("index"u8))
+                {
+                    if (!reader.Read() || !reader.TryGetInt32(out var value))
+                    {
+                        return false;
+                    }
+
+                    index = value;
+                }
+                else if (reader.ValueTextEquals("id"u8))
+                {
+                    if (!reader.Read() || !TryString(ref reader, out id))
+                    {
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("function"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        return false;
+                    }
+
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isName = reader.ValueTextEquals("name"u8);
+                        var isArguments = reader.ValueTextEquals("arguments"u8);
+                        reader.Read();
+                        if (isName && !TryString(ref reader, out name) || isArguments && !TryString(ref reader, out arguments))
+                        {
+                            return false;
+                        }
+
+                        if (!isName && !isArguments)
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            (toolCalls ??= []).Add(new ToolCallPiece(index ?? position, id, name, arguments));
+            position++;
+        }
+
+        return true;
     }
 
     private static bool TryReadUsage(ref Utf8JsonReader reader, out ChatUsage? usage)
@@ -452,6 +581,98 @@ public static class OpenAiChatWire
         json.WriteNumber("completion_tokens", usage.CompletionTokens);
         json.WriteNumber("total_tokens", usage.TotalTokens);
         json.WriteEndObject();
+    }
+
+    private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn)
+    {
+        json.WriteStartObject();
+        json.WriteString("role", turn.Role);
+        if (turn.Role == ChatRoles.Assistant && turn.ToolCalls is { Count: > 0 } calls)
+        {
+            if (turn.Text.Length == 0)
+            {
+                json.WriteNull("content");
+            }
+            else
+            {
+                json.WriteString("content", turn.Text);
+            }
+
+            json.WriteStartArray("tool_calls");
+            foreach (var call in calls)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", call.Id);
+                json.WriteString("type", "function");
+                json.WriteStartObject("function");
+                json.WriteString("name", call.Name);
+                json.WriteString("arguments", call.Arguments);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteString("content", turn.Text);
+        }
+
+        if (turn.ToolCallId is not null)
+        {
+            json.WriteString("tool_call_id", turn.ToolCallId);
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteOptions(Utf8JsonWriter json, GenerationOptions? options)
+    {
+        if (options is null)
+        {
+            return;
+        }
+
+        if (options.MaxOutputTokens is { } maxTokens)
+        {
+            json.WriteNumber("max_tokens", maxTokens);
+        }
+
+        if (options.Temperature is { } temperature)
+        {
+            json.WriteNumber("temperature", temperature);
+        }
+
+        if (options.TopP is { } topP)
+        {
+            json.WriteNumber("top_p", topP);
+        }
+
+        if (options.Stop is { Count: > 0 } stop)
+        {
+            json.WriteStartArray("stop");
+            foreach (var sequence in stop)
+            {
+                json.WriteStringValue(sequence);
+            }
+
+            json.WriteEndArray();
+        }
+
+        switch (options.ToolChoice)
+        {
+            case { Mode: ToolChoice.Function, Name: { } name }:
+                json.WriteStartObject("tool_choice");
+                json.WriteString("type", "function");
+                json.WriteStartObject("function");
+                json.WriteString("name", name);
+                json.WriteEndObject();
+                json.WriteEndObject();
+                break;
+            case { Mode: var mode }:
+                json.WriteString("tool_choice", mode);
+                break;
+        }
     }
 
     private static void WriteMessage(Utf8JsonWriter json, string role, string content)

@@ -214,8 +214,69 @@ internal static class UpstreamWire
     public static byte[] ContentChunk(UpstreamCompletion c, bool usageField, string content) =>
         Chunk(c, usageField, null, w => w.WriteString("content", content));
 
-    /// <summary><c>delta: {}</c> with <c>finish_reason: "stop"</c>.</summary>
-    public static byte[] FinishChunk(UpstreamCompletion c, bool usageField) => Chunk(c, usageField, "stop", _ => { });
+    /// <summary><c>delta: {}</c> with <c>finish_reason: "stop"</c> (or the reason given).</summary>
+    public static byte[] FinishChunk(UpstreamCompletion c, bool usageField, string finishReason = "stop") => Chunk(c, usageField, finishReason, _ => { });
+
+    /// <summary>A piece of tool call <paramref name="index"/>: its id and name (the first piece), or a fragment of its arguments.</summary>
+    public static byte[] ToolCallChunk(UpstreamCompletion c, bool usageField, int index, string? id, string? name, string arguments) =>
+        Chunk(c, usageField, null, w =>
+        {
+            w.WriteStartArray("tool_calls");
+            w.WriteStartObject();
+            w.WriteNumber("index", index);
+            if (id is not null)
+            {
+                w.WriteString("id", id);
+                w.WriteString("type", "function");
+            }
+
+            w.WriteStartObject("function");
+            if (name is not null)
+            {
+                w.WriteString("name", name);
+            }
+
+            w.WriteString("arguments", arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndArray();
+        });
+
+    /// <summary>A whole completion whose message calls tools.</summary>
+    public static byte[] ToolCallCompletion(UpstreamCompletion c, IReadOnlyList<UpstreamToolCall> calls) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("id", c.Id);
+        w.WriteString("object", "chat.completion");
+        w.WriteNumber("created", c.Created);
+        w.WriteString("model", c.Model);
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("message");
+        w.WriteString("role", "assistant");
+        WriteNullableString(w, "content", c.Text.Length == 0 ? null : c.Text);
+        w.WriteStartArray("tool_calls");
+        foreach (var call in calls)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", call.Id);
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", call.Name);
+            w.WriteString("arguments", call.Arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteString("finish_reason", "tool_calls");
+        w.WriteEndObject();
+        w.WriteEndArray();
+        WriteUsage(w, c.Usage);
+        w.WriteEndObject();
+    });
 
     /// <summary>The chunk <c>stream_options.include_usage</c> asks for: no choices, the usage.</summary>
     public static byte[] UsageChunk(UpstreamCompletion c) => Write(w =>

@@ -77,3 +77,6 @@ public sealed record UpstreamRequest
     public override string ToString() =>
         $"#{Index} {Method} {Path} model='{Model}' stream={Stream} includeUsage={IncludeUsage} outcome={Outcome ?? "(pending)"} events={ChunkSentAt.Count}";
 }
+
+/// <summary>A function call a scripted reply makes: its id, the function's name and its arguments as JSON text.</summary>
+public sealed record UpstreamToolCall(string Id, string Name, string Arguments);

@@ -57,6 +57,48 @@ public sealed class UpstreamStep
     }
 
     /// <summary>
+    /// A reply that calls tools (finish reason <c>tool_calls</c>), with optional text before the calls. Streamed, each
+    /// call arrives as OpenAI sends it: its id and name first, then its arguments in fragments.
+    /// </summary>
+    public static UpstreamStep ToolCalls(IReadOnlyList<UpstreamToolCall> calls, string text = "", UpstreamUsage? usage = null) =>
+        new($"ToolCalls({string.Join(", ", calls.Select(c => c.Name))})", async x =>
+        {
+            var reply = x.NewCompletion(text, usage);
+            if (!x.Request.Stream)
+            {
+                await x.WriteJsonAsync(StatusCodes.Status200OK, UpstreamWire.ToolCallCompletion(reply, calls));
+                return "called-tools";
+            }
+
+            var usageField = x.Request.IncludeUsage;
+            await x.BeginStreamAsync();
+            await x.SendEventAsync(UpstreamWire.RoleChunk(reply, usageField));
+            foreach (var word in reply.Words)
+            {
+                await x.SendEventAsync(UpstreamWire.ContentChunk(reply, usageField, word));
+            }
+
+            for (var i = 0; i < calls.Count; i++)
+            {
+                await x.SendEventAsync(UpstreamWire.ToolCallChunk(reply, usageField, i, calls[i].Id, calls[i].Name, ""));
+                var arguments = calls[i].Arguments;
+                for (var at = 0; at < arguments.Length; at += 8)
+                {
+                    await x.SendEventAsync(UpstreamWire.ToolCallChunk(reply, usageField, i, null, null, arguments[at..Math.Min(arguments.Length, at + 8)]));
+                }
+            }
+
+            await x.SendEventAsync(UpstreamWire.FinishChunk(reply, usageField, "tool_calls"));
+            if (usageField)
+            {
+                await x.SendEventAsync(UpstreamWire.UsageChunk(reply));
+            }
+
+            await x.SendDoneAsync();
+            return "called-tools";
+        });
+
+    /// <summary>
     /// 429 rate_limit_exceeded. <paramref name="retryAfter"/> sends <c>Retry-After</c> in whole seconds (rounded up),
     /// <paramref name="retryAfterDate"/> as an HTTP date; <paramref name="retryAfterMs"/> adds a top-level
     /// <c>retryAfterMs</c> to the body.

@@ -127,7 +127,8 @@ public sealed partial class MessageExchangeService(
 
         var userAt = time.GetUtcNowMicroseconds();
         var request = new CompletionRequest(
-            target.PrimaryProvider, target.FallbackProvider, target.SystemPrompt, input.Content, target.PrimaryModel, target.FallbackModel);
+            target.PrimaryProvider, target.FallbackProvider, target.SystemPrompt, input.Content, target.PrimaryModel, target.FallbackModel,
+            input.Turns, input.Tools, input.Options);
         var completion = stream is null
             ? await providers.CompleteAsync(request, CancellationToken.None)
             : await providers.StreamAsync(request, CancellationToken.None);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using StitchFin.Contracts.Conversation;
+using StitchFin.Contracts.Providers;
 using StitchFin.ServiceDefaults.Http;
 
 namespace StitchFin.Conversation.Messages;
@@ -8,8 +9,19 @@ namespace StitchFin.Conversation.Messages;
 /// <summary>Body of the public POST /sessions/{id}/messages.</summary>
 public sealed record MessageRequest(string? Content);
 
-/// <summary>One user message to exchange, from either the public or the internal endpoint.</summary>
-public sealed record MessageInput(string Content, string Channel, string? RequestFingerprint)
+/// <summary>
+/// One user message to exchange, from the session API, voice or an agent API. <see cref="Content"/> is what the
+/// transcript keeps as the user's message and what the simulated vendors quote; <see cref="Turns"/>, when an API sends
+/// a conversation rather than one message, is what the upstream gets (else one user turn of <see cref="Content"/>),
+/// with the <see cref="Tools"/> it may call and the generation <see cref="Options"/>.
+/// </summary>
+public sealed record MessageInput(
+    string Content,
+    string Channel,
+    string? RequestFingerprint,
+    IReadOnlyList<ChatTurn>? Turns = null,
+    IReadOnlyList<ToolDefinition>? Tools = null,
+    GenerationOptions? Options = null)
 {
     public const int MaxContentLength = 16000;
     public const int MaxFingerprintLength = 128;
@@ -47,7 +59,8 @@ public sealed record MessageInput(string Content, string Channel, string? Reques
 
     /// <summary>
     /// What "the same request" means for an idempotency key: the same session, channel and content, or, when the
-    /// caller supplies a fingerprint (voice: a hash of the audio), the same session, channel and fingerprint.
+    /// caller supplies a fingerprint (voice: a hash of the audio; the agent APIs: their whole request), the same
+    /// session, channel and fingerprint.
     /// </summary>
     public string Hash(Guid sessionId)
     {

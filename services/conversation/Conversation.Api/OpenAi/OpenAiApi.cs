@@ -7,6 +7,7 @@ using StitchFin.Conversation.Data;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Messages;
 using StitchFin.ServiceDefaults.Identity;
+using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Conversation.OpenAi;
 
@@ -70,7 +71,8 @@ public static class OpenAiApi
                 return OpenAiError.ModelNotFound(request.Model);
         }
 
-        var content = PromptMapping.UserContent(request.Messages);
+        var turns = PromptMapping.Turns(request.Messages);
+        var content = ConversationText.Flatten(turns);
         if (content.Length > MessageInput.MaxContentLength)
         {
             return OpenAiError.BadRequest(
@@ -90,7 +92,7 @@ public static class OpenAiApi
 
         var stream = request.Stream ? new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: false) : null;
         var outcome = await exchanges.ExchangeAsync(
-            tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null), stream, cancellationToken, ensureSessionForAgent: agentId);
+            tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null, turns), stream, cancellationToken, ensureSessionForAgent: agentId);
         // A generated key is this request's alone; a reused key belongs to another request, so nothing else can be
         // storing into this session either way.
         if ((generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })) || outcome is ExchangeOutcome.KeyReused)

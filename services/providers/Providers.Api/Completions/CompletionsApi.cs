@@ -12,8 +12,10 @@ namespace StitchFin.Providers.Completions;
 /// <summary>The normalized completion API the conversation service calls on behalf of a tenant.</summary>
 public static class CompletionsApi
 {
-    public const int MaxUserContentLength = 16_000;
+    /// <summary>The conversation as one text: a long chain of responses grows it, the edge's body limit bounds each request.</summary>
+    public const int MaxUserContentLength = 1_000_000;
     public const int MaxSystemPromptLength = 8_000;
+    public const int MaxTools = 128;
 
     public static RouteGroupBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
     {
@@ -39,7 +41,8 @@ public static class CompletionsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var normalized = new NormalizedRequest(request.SystemPrompt ?? "", request.UserContent);
+        var normalized = new NormalizedRequest(
+            request.SystemPrompt ?? "", request.UserContent, request.Turns ?? [new ChatTurn(ChatRoles.User, request.UserContent)], request.Tools, request.Options);
         var stream = AcceptsEventStream(context.Request) ? new EventStream(context.Response) : null;
         var outcome = await engine.CompleteAsync(targets!, normalized, stream is null ? null : new CompletionEvents(stream), context.RequestAborted);
         if (stream is null || (!stream.Started && outcome.Failure is not null))
@@ -114,8 +117,90 @@ public static class CompletionsApi
             errors["systemPrompt"] = [$"systemPrompt must be at most {MaxSystemPromptLength} characters."];
         }
 
+        if (request.Turns is { } turns && TurnsProblem(turns) is { } turnsProblem)
+        {
+            errors["turns"] = [turnsProblem];
+        }
+
+        if (request.Tools is { } tools && ToolsProblem(tools) is { } toolsProblem)
+        {
+            errors["tools"] = [toolsProblem];
+        }
+
+        if (request.Options is { } options && OptionsProblem(options, request.Tools) is { } optionsProblem)
+        {
+            errors["options"] = [optionsProblem];
+        }
+
         return errors.Count > 0 ? (null, errors) : (fallback is null ? [primary!] : [primary!, fallback], null);
     }
+
+    private static string? TurnsProblem(IReadOnlyList<ChatTurn> turns)
+    {
+        if (turns.Count == 0)
+        {
+            return "turns must hold at least one turn.";
+        }
+
+        foreach (var turn in turns)
+        {
+            if (turn.Role is not (ChatRoles.System or ChatRoles.User or ChatRoles.Assistant or ChatRoles.Tool))
+            {
+                return $"A turn's role must be system, user, assistant or tool, not '{turn.Role}'.";
+            }
+
+            if (turn.Role == ChatRoles.Tool && string.IsNullOrEmpty(turn.ToolCallId))
+            {
+                return "A tool turn needs the toolCallId of the call it answers.";
+            }
+
+            if (turn.ToolCalls is { Count: > 0 } calls && (turn.Role != ChatRoles.Assistant || calls.Any(c => string.IsNullOrEmpty(c.Id) || string.IsNullOrEmpty(c.Name))))
+            {
+                return "Only assistant turns carry tool calls, each with an id and a name.";
+            }
+        }
+
+        return turns.Sum(t => (long)t.Text.Length) > MaxUserContentLength ? $"The turns hold more than {MaxUserContentLength} characters." : null;
+    }
+
+    private static string? ToolsProblem(IReadOnlyList<ToolDefinition> tools)
+    {
+        if (tools.Count > MaxTools)
+        {
+            return $"At most {MaxTools} tools.";
+        }
+
+        if (tools.Any(t => !IsToolName(t.Name)))
+        {
+            return "A tool's name is 1-64 letters, digits, '_' or '-'.";
+        }
+
+        if (tools.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count() != tools.Count)
+        {
+            return "Tool names must be unique.";
+        }
+
+        return tools.Any(t => t.Parameters is { ValueKind: not System.Text.Json.JsonValueKind.Object })
+            ? "A tool's parameters must be a JSON schema object."
+            : null;
+    }
+
+    private static string? OptionsProblem(GenerationOptions options, IReadOnlyList<ToolDefinition>? tools) => options switch
+    {
+        { MaxOutputTokens: < 1 } => "maxOutputTokens must be at least 1.",
+        { Temperature: < 0 or > 2 } => "temperature must be between 0 and 2.",
+        { TopP: < 0 or > 1 } => "topP must be between 0 and 1.",
+        { Stop.Count: > 4 } => "At most 4 stop sequences.",
+        { ToolChoice.Mode: not (ToolChoice.Auto or ToolChoice.None or ToolChoice.Required or ToolChoice.Function) } =>
+            "toolChoice must be auto, none, required or function.",
+        { ToolChoice: { Mode: ToolChoice.Function, Name: var name } } when tools is null || !tools.Any(t => t.Name == name) =>
+            "toolChoice names a function that is not among the tools.",
+        { ToolChoice.Mode: ToolChoice.Required } when tools is not { Count: > 0 } => "toolChoice required needs tools.",
+        _ => null,
+    };
+
+    private static bool IsToolName(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     private static Target? Target(
         string? providerName, string? model, string role, ProviderCatalog catalog, string known, Dictionary<string, string[]> errors, bool required)

@@ -10,8 +10,18 @@ public sealed record Target(ProviderEntry Provider, string Model)
     public override string ToString() => $"{Provider.Name}/{Model}";
 }
 
-/// <summary>What an upstream is asked: the agent's system prompt and the user's content.</summary>
-public sealed record NormalizedRequest(string SystemPrompt, string UserContent);
+/// <summary>
+/// What an upstream is asked: the agent's system prompt, then the conversation's turns (<see cref="UserContent"/> is
+/// the same conversation as one text, for counting), the tools the model may call and how to generate.
+/// </summary>
+public sealed record NormalizedRequest(
+    string SystemPrompt, string UserContent, IReadOnlyList<ChatTurn> Turns, IReadOnlyList<ToolDefinition>? Tools = null, GenerationOptions? Options = null)
+{
+    public NormalizedRequest(string systemPrompt, string userContent)
+        : this(systemPrompt, userContent, [new ChatTurn(ChatRoles.User, userContent)])
+    {
+    }
+}
 
 /// <summary>How long one attempt may wait for its response headers and first token, and then between chunks.</summary>
 public sealed record AttemptLimits(TimeSpan FirstToken, TimeSpan Idle);
@@ -37,8 +47,11 @@ public enum AttemptDisposition
     Reject,
 }
 
-/// <summary>How a successful reply ended: the model that answered, why it ended and usage if reported (its text went to the sink).</summary>
-public sealed record UpstreamReply(string? Model, string FinishReason, ChatUsage? Usage);
+/// <summary>
+/// How a successful reply ended: the model that answered, why it ended, usage if reported, and the tools it called
+/// (its text went to the sink).
+/// </summary>
+public sealed record UpstreamReply(string? Model, string FinishReason, ChatUsage? Usage, IReadOnlyList<ToolCall>? ToolCalls = null);
 
 /// <summary>The outcome of one attempt, in the vocabulary of <see cref="AttemptOutcomes"/> and <see cref="AttemptReasons"/>.</summary>
 public sealed record AttemptResult(

@@ -42,7 +42,7 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         var stream = target.Provider.Streaming;
         using var message = new HttpRequestMessage(HttpMethod.Post, target.Provider.ChatCompletionsUrl)
         {
-            Content = new ByteArrayContent(OpenAiChatWire.Request(target.Model, request.SystemPrompt, request.UserContent, stream)),
+            Content = new ByteArrayContent(OpenAiChatWire.Request(target.Model, request.SystemPrompt, request.Turns, request.Tools, request.Options, stream)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.Accept.Add(stream ? EventStream : Json);
@@ -73,21 +73,24 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
             {
                 // A whole reply (asked for, or an upstream that ignored "stream": true) is passed on as one piece.
                 var whole = await ReadBoundedAsync(response.Content, MaxBodyBytes, linked.Token) is { } content && OpenAiChatWire.TryRead(content, out var piece) ? piece : null;
-                if (whole is null || whole.Error is not null || whole.Content is null)
+                if (whole is null || whole.Error is not null || (whole.Content is null && whole.ToolCalls is null))
                 {
                     return AttemptResult.Fault(status, AttemptReasons.InvalidResponse);
                 }
 
-                if (whole.Content.Length > 0)
+                if (whole.Content is { Length: > 0 })
                 {
-                    await sink.OnContentAsync(whole.Model ?? target.Model, whole.Content);
+                    await sink.OnContentAsync(whole.Model ?? target.Model, whole.Content!);
                 }
 
-                return AttemptResult.Success(status, new UpstreamReply(whole.Model, whole.FinishReason ?? "stop", whole.Usage));
+                var calls = new ToolCallAssembly();
+                calls.Add(whole.ToolCalls);
+                return AttemptResult.Success(status, new UpstreamReply(whole.Model, whole.FinishReason ?? "stop", whole.Usage, calls.Complete()));
             }
 
             string? model = null, finishReason = null;
             ChatUsage? usage = null;
+            var toolCalls = new ToolCallAssembly();
             var done = false;
             await using var events = await response.Content.ReadAsStreamAsync(linked.Token);
             await foreach (var item in SseParser.Create(events, static (_, data) => UpstreamEvent.Read(data)).EnumerateAsync(linked.Token))
@@ -112,6 +115,7 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
                 model ??= chunk.Model;
                 finishReason = chunk.FinishReason ?? finishReason;
                 usage = chunk.Usage ?? usage;
+                toolCalls.Add(chunk.ToolCalls);
                 if (chunk.Content is { Length: > 0 } text)
                 {
                     phase = AttemptReasons.IdleTimeout;
@@ -126,7 +130,7 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
 
             // A stream is whole only with a finish reason and [DONE]: anything less was cut short.
             return done && finishReason is not null
-                ? AttemptResult.Success(status, new UpstreamReply(model, finishReason, usage), malformed)
+                ? AttemptResult.Success(status, new UpstreamReply(model, finishReason, usage, toolCalls.Complete()), malformed)
                 : AttemptResult.Fault(status, AttemptReasons.StreamIncomplete, malformed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -202,6 +206,29 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         }
 
         return Classify(status, error, RetryAfter(response, retryAfterMs, time.GetUtcNow()));
+    }
+
+    /// <summary>Tool calls put together from their pieces, by index: the id and name come once, the arguments in fragments.</summary>
+    private sealed class ToolCallAssembly
+    {
+        private readonly SortedDictionary<int, (string? Id, string? Name, System.Text.StringBuilder Arguments)> _calls = [];
+
+        public void Add(IReadOnlyList<ToolCallPiece>? pieces)
+        {
+            foreach (var piece in pieces ?? [])
+            {
+                var call = _calls.TryGetValue(piece.Index, out var existing) ? existing : (null, null, new System.Text.StringBuilder());
+                call.Id ??= piece.Id;
+                call.Name ??= piece.Name;
+                call.Arguments.Append(piece.Arguments);
+                _calls[piece.Index] = call;
+            }
+        }
+
+        /// <returns>The calls, or null when there were none.</returns>
+        public IReadOnlyList<ToolCall>? Complete() => _calls.Count == 0
+            ? null
+            : _calls.Select(c => new ToolCall(c.Value.Id ?? $"call_{c.Key}", c.Value.Name ?? "", c.Value.Arguments.Length == 0 ? "{}" : c.Value.Arguments.ToString())).ToArray();
     }
 
     /// <summary>One event of an upstream's stream, read where the parser hands over its bytes: <c>[DONE]</c>, a chunk, or neither (malformed).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StitchFin.Contracts.Providers;
 using StitchFin.Providers.Upstreams;
 using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.OpenAi;
@@ -62,7 +63,10 @@ public static class VendorsApi
     private static IResult Error(int status, string message, string type, string? code) =>
         TypedResults.Json(new { error = new { message, type, param = (string?)null, code } }, statusCode: status);
 
-    /// <summary>The fields of a chat completion request the simulator uses.</summary>
+    /// <summary>
+    /// The fields of a chat completion request the simulator uses: the first message, when it is a system message, is
+    /// the system prompt; every later message is the conversation, which the simulator reads as one text.
+    /// </summary>
     private sealed record VendorRequest(string Model, string SystemPrompt, string Content, bool Stream, bool IncludeUsage)
     {
         public static VendorRequest? Read(JsonElement root)
@@ -73,27 +77,27 @@ public static class VendorsApi
                 return null;
             }
 
-            var system = new List<string>();
-            string? user = null;
+            var systemPrompt = "";
+            var turns = new List<ChatTurn>();
             foreach (var message in messages.EnumerateArray())
             {
-                if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
+                if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String)
                 {
                     return null;
                 }
 
-                switch (message.TryGetProperty("role", out var role) ? role.GetString() : null)
+                var role = roleElement.GetString() == "developer" ? ChatRoles.System : roleElement.GetString()!;
+                var text = message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString()! : "";
+                if (turns.Count == 0 && systemPrompt.Length == 0 && role == ChatRoles.System)
                 {
-                    case "system" or "developer":
-                        system.Add(content.GetString()!);
-                        break;
-                    case "user":
-                        user = content.GetString();
-                        break;
+                    systemPrompt = text;
+                    continue;
                 }
+
+                turns.Add(new ChatTurn(role, text, ToolCalls(message)));
             }
 
-            if (string.IsNullOrEmpty(user))
+            if (!turns.Any(t => t.Role is ChatRoles.User or ChatRoles.Tool) || turns[^1].Text.Length == 0 && turns[^1].Role == ChatRoles.User)
             {
                 return null;
             }
@@ -101,8 +105,16 @@ public static class VendorsApi
             var stream = root.TryGetProperty("stream", out var streamElement) && streamElement.ValueKind == JsonValueKind.True;
             var includeUsage = root.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
                 && options.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
-            return new VendorRequest(model.GetString()!, string.Join("\n", system), user, stream, includeUsage);
+            return new VendorRequest(model.GetString()!, systemPrompt, ConversationText.Flatten(turns), stream, includeUsage);
         }
+
+        private static IReadOnlyList<ToolCall>? ToolCalls(JsonElement message) =>
+            message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array
+                ? calls.EnumerateArray().Select(call => new ToolCall(
+                    call.TryGetProperty("id", out var id) ? id.GetString() ?? "" : "",
+                    call.TryGetProperty("function", out var function) && function.TryGetProperty("name", out var name) ? name.GetString() ?? "" : "",
+                    function.ValueKind == JsonValueKind.Object && function.TryGetProperty("arguments", out var arguments) ? arguments.GetString() ?? "" : "")).ToArray()
+                : null;
     }
 
     /// <summary>429 with <c>retryAfterMs</c> in the body and the same wait, in whole seconds, in <c>Retry-After</c>.</summary>

@@ -140,6 +140,15 @@ public sealed class UpstreamService : IAsyncDisposable
         return new StreamedCompletion(events);
     }
 
+    /// <summary>A request refused as invalid (400 validation problem); its body.</summary>
+    public async Task<string> ValidationErrorsAsync(CompletionRequest request)
+    {
+        using var response = await Client.PostAsJsonAsync("/internal/completions", request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
+        return body;
+    }
+
     public async Task<CircuitStatus[]> CircuitsAsync() =>
         (await Client.GetFromJsonAsync<CircuitStatus[]>("/internal/circuits", JsonDefaults.JsonOptions))!;
 
