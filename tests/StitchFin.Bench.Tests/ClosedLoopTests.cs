@@ -41,4 +41,49 @@ public sealed class ClosedLoopTests
         Assert.Equal(0, result["op"].ErrorCount);
         Assert.Equal(20, result["op"].Successes);
     }
+
+    [Fact]
+    public async Task An_operation_whose_first_answer_is_slower_than_the_window_still_gets_answers_inside_it()
+    {
+        var messagesSent = 0;
+        var sessionOpen = false;
+
+        var result = await ClosedLoop.RunAsync(1, TimeSpan.Zero, TimeSpan.FromMilliseconds(300), (_, _) =>
+        {
+            // Like the bench's conversation workload: open a session, then a message whose first call is cold.
+            if (!sessionOpen)
+            {
+                sessionOpen = true;
+                _clock.Advance(TimeSpan.FromMilliseconds(1));
+                return Task.FromResult(Outcome.Success("session"));
+            }
+
+            sessionOpen = false;
+            _clock.Advance(messagesSent++ == 0 ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(1));
+            return Task.FromResult(Outcome.Success("message"));
+        }, CancellationToken.None, _clock);
+
+        // The cold message began inside the window (it opened on the session's answer), so it counts; before, the
+        // window closed while it ran and the result had no message at all.
+        Assert.True(result["message"].Successes >= 1, "the window closed before any message was answered inside it");
+        Assert.True(result.Measured >= TimeSpan.FromSeconds(5), $"the rate is over the window as it was stretched, not its nominal length ({result.Measured})");
+    }
+
+    [Fact]
+    public async Task An_operation_made_only_in_the_warm_up_does_not_hold_the_window_open()
+    {
+        var warmup = TimeSpan.FromMilliseconds(50);
+        var warmUpEnds = _clock.GetUtcNow() + warmup;
+
+        var result = await ClosedLoop.RunAsync(1, warmup, TimeSpan.FromMilliseconds(100), (_, _) =>
+        {
+            var operation = _clock.GetUtcNow() < warmUpEnds ? "warm-up only" : "steady";
+            _clock.Advance(TimeSpan.FromMilliseconds(10));
+            return Task.FromResult(Outcome.Success(operation));
+        }, CancellationToken.None, _clock);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(100), result.Measured);
+        Assert.Equal(10, result["steady"].Successes);
+        Assert.Equal(0, result["warm-up only"].Successes);
+    }
 }
