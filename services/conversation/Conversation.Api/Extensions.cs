@@ -1,9 +1,11 @@
 using StitchFin.Conversation.Agents;
+using StitchFin.Conversation.Anthropic;
 using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Messages;
 using StitchFin.Conversation.OpenAi;
+using StitchFin.Conversation.Responses;
 using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Identity;
@@ -56,6 +58,8 @@ public static class Extensions
         app.MapMessagesApi();
         app.MapInternalMessagesApi();
         app.MapOpenAiApi();
+        app.MapAnthropicApi();
+        app.MapResponsesApi();
         return app;
     }
 }

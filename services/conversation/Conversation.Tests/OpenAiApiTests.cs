@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using StitchFin.Contracts.Providers;
+using StitchFin.Conversation.Messages;
 using StitchFin.Conversation.Tests.Infrastructure;
 
 namespace StitchFin.Conversation.Tests;
@@ -170,22 +171,28 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
     }
 
     [Fact]
-    public async Task Messages_that_map_to_more_than_the_content_limit_are_400_context_length_exceeded()
+    public async Task A_conversation_longer_than_a_session_message_is_served_and_one_over_the_conversation_limit_is_400_context_length_exceeded()
     {
         var tenant = _fixture.NewTenant();
         await tenant.CreateAgentAsync(name: "helper");
-        var body = new JsonObject
+        JsonObject Body(int assistantLength, int userLength) => new()
         {
             ["model"] = "helper",
             ["messages"] = new JsonArray(
-                new JsonObject { ["role"] = "assistant", ["content"] = new string('a', 10_000) },
-                new JsonObject { ["role"] = "user", ["content"] = new string('b', 6_000) }),
+                new JsonObject { ["role"] = "assistant", ["content"] = new string('a', assistantLength) },
+                new JsonObject { ["role"] = "user", ["content"] = new string('b', userLength) }),
         };
 
-        var reply = await tenant.SendAsync(HttpMethod.Post, "/v1/chat/completions", body.ToJsonString());
+        // Coding agents send long conversations: well past the session API's 16,000-character message.
+        var served = await tenant.SendAsync(HttpMethod.Post, "/v1/chat/completions", Body(30_000, 20_000).ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, served.Status);
+        Assert.Equal(1, _fixture.Providers.Calls);
+
+        var reply = await tenant.SendAsync(HttpMethod.Post, "/v1/chat/completions",
+            Body(MessageInput.MaxConversationLength - 100_000, 100_001).ToJsonString());
 
         AssertError(reply, HttpStatusCode.BadRequest, "invalid_request_error", "context_length_exceeded", "messages");
-        Assert.Equal(0, _fixture.Providers.Calls);
+        Assert.Equal(1, _fixture.Providers.Calls);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StitchFin.Gateway.Anthropic;
 using StitchFin.Gateway.ApiKeys;
 using StitchFin.Gateway.Authentication;
 using StitchFin.Gateway.Consumers;
@@ -34,6 +35,7 @@ public static class Extensions
             .ValidateOnStart();
         services.AddEdgeProblemDetails();
         services.AddOpenAiErrors();
+        services.AddAnthropicErrors();
 
         services.AddHttpClient(ReadinessApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
         services.AddHttpClient(TenancyKeyClient.HttpClientName, (provider, http) =>

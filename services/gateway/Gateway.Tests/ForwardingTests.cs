@@ -107,6 +107,14 @@ public sealed class ForwardingTests(GatewayFixture fixture)
     [InlineData("POST", "/sessions/7d1a0c9e-52a4-4a55-9d0c-2f1b0a8b6d11/voice")]
     [InlineData("GET", "/usage?from=2026-01-01&to=2026-01-31")]
     [InlineData("GET", "/providers")]
+    [InlineData("POST", "/v1/chat/completions")]
+    [InlineData("GET", "/v1/models")]
+    [InlineData("GET", "/v1/models/support-bot")]
+    [InlineData("POST", "/v1/messages")]
+    [InlineData("POST", "/v1/responses")]
+    [InlineData("GET", "/v1/responses/resp_0193a1b2000070008000000000000001")]
+    [InlineData("DELETE", "/v1/responses/resp_0193a1b2000070008000000000000001")]
+    [InlineData("GET", "/v1/responses/resp_0193a1b2000070008000000000000001/input_items")]
     public async Task Every_public_route_is_forwarded_with_a_tenant_identity(string method, string pathAndQuery)
     {
         var key = fixture.Backend.AddKey();

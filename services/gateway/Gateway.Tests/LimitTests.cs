@@ -87,4 +87,22 @@ public sealed class LimitTests(GatewayFixture fixture)
         using var refused = await client.PostAsync($"/sessions/{session}/voice", tooLarge);
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.RequestEntityTooLarge);
     }
+
+    [Theory]
+    [InlineData("/v1/chat/completions")]
+    [InlineData("/v1/responses")]
+    [InlineData("/v1/messages")]
+    public async Task Agent_api_routes_accept_conversations_up_to_four_mebibytes(string path)
+    {
+        var client = fixture.ClientWithKey(fixture.Backend.AddKey().ApiKey);
+        using var largest = new ByteArrayContent(new byte[4 * 1024 * 1024]);
+        largest.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var accepted = await client.PostAsync(path, largest);
+        Assert.Equal(4 * 1024 * 1024, (await GatewayFixture.ReadEchoAsync(accepted)).BodyLength);
+
+        using var tooLarge = new ByteArrayContent(new byte[(4 * 1024 * 1024) + 1]);
+        tooLarge.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var refused = await client.PostAsync(path, tooLarge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+    }
 }

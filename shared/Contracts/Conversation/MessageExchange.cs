@@ -25,7 +25,8 @@ public sealed record TranscriptMessage(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Model = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FinishReason = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? UsageEstimated = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ProviderAttempt>? Attempts = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ProviderAttempt>? Attempts = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCall>? ToolCalls = null);
 
 /// <summary>What an exchange cost: the provider and model that answered, tokens (upstream-reported unless estimated) and price.</summary>
 public sealed record MessageUsage(string Provider, int TokensIn, int TokensOut, decimal CostUsd, string? Model = null, bool UsageEstimated = false);

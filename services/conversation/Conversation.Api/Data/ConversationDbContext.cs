@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using StitchFin.Conversation.Agents;
 using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Responses;
 using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Outbox;
@@ -14,6 +15,7 @@ public sealed class ConversationDbContext(DbContextOptions<ConversationDbContext
     public DbSet<Session> Sessions => Set<Session>();
     public DbSet<SessionMessage> Messages => Set<SessionMessage>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<StoredResponse> Responses => Set<StoredResponse>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using StitchFin.Conversation.Agents;
+using StitchFin.Conversation.Responses;
 using StitchFin.Conversation.Sessions;
 
 namespace StitchFin.Conversation.Data;
@@ -31,8 +32,24 @@ public sealed class SessionMessageConfiguration : IEntityTypeConfiguration<Sessi
         builder.Property(m => m.Model).HasMaxLength(AgentValidator.MaxModelLength);
         builder.Property(m => m.FinishReason).HasMaxLength(32);
         builder.Property(m => m.Attempts).HasColumnType("jsonb");
+        builder.Property(m => m.Input).HasColumnType("jsonb");
+        builder.Property(m => m.ToolCalls).HasColumnType("jsonb");
         builder.Property(m => m.CostUsd).HasPrecision(18, 6);
         builder.HasOne<Session>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(m => new { m.SessionId, m.Sequence }).IsUnique();
+    }
+}
+
+public sealed class StoredResponseConfiguration : IEntityTypeConfiguration<StoredResponse>
+{
+    public void Configure(EntityTypeBuilder<StoredResponse> builder)
+    {
+        builder.ToTable("responses");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.Request).HasColumnType("jsonb");
+        builder.Property(r => r.InputItems).HasColumnType("jsonb");
+        builder.HasOne<Session>().WithMany().HasForeignKey(r => r.SessionId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(r => new { r.TenantId, r.CreatedAt });
     }
 }

@@ -127,7 +127,7 @@ public sealed partial class MessageExchangeService(
 
         var userAt = time.GetUtcNowMicroseconds();
         var request = new CompletionRequest(
-            target.PrimaryProvider, target.FallbackProvider, target.SystemPrompt, input.Content, target.PrimaryModel, target.FallbackModel,
+            target.PrimaryProvider, target.FallbackProvider, target.SystemPrompt, input.PromptText ?? input.Content, target.PrimaryModel, target.FallbackModel,
             input.Turns, input.Tools, input.Options);
         var completion = stream is null
             ? await providers.CompleteAsync(request, CancellationToken.None)
@@ -223,6 +223,7 @@ public sealed partial class MessageExchangeService(
             Content = input.Content,
             Channel = input.Channel,
             CreatedAt = userAt,
+            Input = input.InputTurns is { } turns ? JsonSerializer.Serialize(turns, JsonDefaults.JsonOptions) : null,
         };
         var assistant = new SessionMessage
         {
@@ -243,6 +244,7 @@ public sealed partial class MessageExchangeService(
             FinishReason = result.FinishReason,
             UsageEstimated = result.UsageEstimated,
             Attempts = JsonSerializer.Serialize(result.Attempts, JsonDefaults.JsonOptions),
+            ToolCalls = result.ToolCalls is { Count: > 0 } calls ? JsonSerializer.Serialize(calls, JsonDefaults.JsonOptions) : null,
         };
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new MessageExchange(
@@ -258,10 +260,10 @@ public sealed partial class MessageExchangeService(
         var completion = idempotency.Completion(claim.TenantId, claim.Key, claim.Token, StatusCodes.Status201Created, body);
 
         var stored = await db.WithConnectionAsync(
-            (completion, user, assistant, outboxMessage),
+            (completion, user, assistant, outboxMessage, input.Response),
             static async (connection, state, ct) =>
             {
-                await using var command = StoreExchangeSql.Command(connection, state.completion, state.user, state.assistant, state.outboxMessage);
+                await using var command = StoreExchangeSql.Command(connection, state.completion, state.user, state.assistant, state.outboxMessage, state.Response);
                 return await command.ExecuteNonQueryAsync(ct) == 1;
             },
             CancellationToken.None);

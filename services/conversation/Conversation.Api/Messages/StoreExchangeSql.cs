@@ -27,21 +27,29 @@ public static class StoreExchangeSql
             RETURNING message_count
         ), stored AS (
             INSERT INTO messages (id, tenant_id, session_id, sequence, role, content, channel, created_at,
-                provider, fallback_used, tokens_in, tokens_out, cost_usd, latency_ms, model, finish_reason, usage_estimated, attempts)
+                provider, fallback_used, tokens_in, tokens_out, cost_usd, latency_ms, model, finish_reason, usage_estimated, attempts,
+                input, tool_calls)
             SELECT $8, $1, $7, message_count - 1, '{SessionMessage.UserRole}', $9, $10, $11,
                 NULL::varchar, NULL::boolean, NULL::integer, NULL::integer, NULL::numeric, NULL::integer,
-                NULL::varchar, NULL::varchar, NULL::boolean, NULL::jsonb FROM session
+                NULL::varchar, NULL::varchar, NULL::boolean, NULL::jsonb, $29, NULL::jsonb FROM session
             UNION ALL
             SELECT $12, $1, $7, message_count, '{SessionMessage.AssistantRole}', $14, $10, $13,
-                $15, $16, $17, $18, $19, $20, $25, $26, $27, $28 FROM session
+                $15, $16, $17, $18, $19, $20, $25, $26, $27, $28, NULL::jsonb, $30 FROM session
+        ), response AS (
+            INSERT INTO responses (id, tenant_id, session_id, user_message_id, previous_response_id, request, input_items, created_at)
+            SELECT $12, $1, $7, $8, $32, $33, $34, $13 FROM session WHERE $31
         )
         INSERT INTO outbox_messages (message_id, message_type, payload, created_at, trace_parent)
         SELECT $21, $22, $23, $13, $24 FROM session
         """;
 
-    /// <summary>A command that affects 1 row when the exchange was stored and 0 when the claim was no longer this request's.</summary>
+    /// <summary>
+    /// A command that affects 1 row when the exchange was stored and 0 when the claim was no longer this request's.
+    /// With <paramref name="response"/>, the Responses API's row is written too.
+    /// </summary>
     public static NpgsqlCommand Command(
-        NpgsqlConnection connection, IdempotencyCompletion completion, SessionMessage user, SessionMessage assistant, OutboxMessage outbox) =>
+        NpgsqlConnection connection, IdempotencyCompletion completion, SessionMessage user, SessionMessage assistant, OutboxMessage outbox,
+        ResponseRecord? response) =>
         new(Sql, connection)
         {
             Parameters =
@@ -74,6 +82,14 @@ public static class StoreExchangeSql
                 Nullable(assistant.FinishReason, NpgsqlDbType.Varchar),
                 Value(assistant.UsageEstimated ?? false, NpgsqlDbType.Boolean),
                 Nullable(assistant.Attempts, NpgsqlDbType.Jsonb),
+                Nullable(user.Input, NpgsqlDbType.Jsonb),
+                Nullable(assistant.ToolCalls, NpgsqlDbType.Jsonb),
+                Value(response is not null, NpgsqlDbType.Boolean),
+                response?.PreviousResponseId is { } previous
+                    ? Value(previous, NpgsqlDbType.Uuid)
+                    : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
+                Nullable(response?.Request, NpgsqlDbType.Jsonb),
+                Nullable(response?.InputItems, NpgsqlDbType.Jsonb),
             },
         };
 

@@ -73,16 +73,9 @@ public static class OpenAiApi
 
         var turns = PromptMapping.Turns(request.Messages);
         var content = ConversationText.Flatten(turns);
-        if (content.Length > MessageInput.MaxContentLength)
+        if (MessageInput.ConversationProblem(content) is (var problem, var code))
         {
-            return OpenAiError.BadRequest(
-                $"The messages map to {content.Length} characters of prompt content; at most {MessageInput.MaxContentLength} are accepted.",
-                "messages", "context_length_exceeded");
-        }
-
-        if (MessageInput.Validate(content, Channels.Api, null).TryGetValue("content", out var contentErrors))
-        {
-            return OpenAiError.BadRequest($"The messages cannot be stored: {string.Join(" ", contentErrors)}", "messages", "invalid_value");
+            return OpenAiError.BadRequest($"The conversation {problem}.", "messages", code);
         }
 
         // Without a client key the exchange still needs one; a fresh one makes every such request its own.
@@ -109,32 +102,8 @@ public static class OpenAiApi
                 return TypedResults.Empty;
             case ExchangeOutcome.Answered answered:
                 return new ChatCompletionResult(ChatCompletion.FromExchange(answered.Body, request.Model), answered.Replayed);
-            case ExchangeOutcome.SessionNotFound or ExchangeOutcome.AgentDeleted:
-                return OpenAiError.ModelNotFound(request.Model);
-            case ExchangeOutcome.KeyReused:
-                return new OpenAiError(StatusCodes.Status422UnprocessableEntity,
-                    $"This {IdempotencyKey.HeaderName} was already used for a different request.", OpenAiError.InvalidRequest, null, "idempotency_key_reused");
-            case ExchangeOutcome.InProgress:
-                return new OpenAiError(StatusCodes.Status409Conflict,
-                    $"A request with this {IdempotencyKey.HeaderName} is still being processed; retry after a moment to get its answer.",
-                    OpenAiError.InvalidRequest, null, "request_in_progress", RetryAfterSeconds(options.Value.RetryAfter));
-            case ExchangeOutcome.ProvidersFailed failed:
-                return new OpenAiError(StatusCodes.Status502BadGateway,
-                    $"Every provider attempt failed ({failed.Attempts.Count} attempts); nothing was charged and the request may be retried.",
-                    OpenAiError.ServerError, null, "providers_failed");
-            case ExchangeOutcome.ProviderRejected rejected:
-                var error = rejected.Failure.UpstreamError;
-                return new OpenAiError(ProviderRefusal.Status(rejected.Failure), ProviderRefusal.Message(rejected.Failure),
-                    error?.Type ?? OpenAiError.InvalidRequest, error?.Param, error?.Code ?? "provider_rejected");
-            case ExchangeOutcome.ProviderNotConfigured notConfigured:
-                return new OpenAiError(StatusCodes.Status409Conflict,
-                    $"The agent's provider or model is not configured any more: {notConfigured.Detail} Update the agent.",
-                    OpenAiError.InvalidRequest, "model", "provider_not_configured");
-            case ExchangeOutcome.ProvidersUnavailable unavailable:
-                return new OpenAiError(StatusCodes.Status503ServiceUnavailable,
-                    $"{unavailable.Detail} Nothing was charged and the request may be retried.", OpenAiError.ServerError, null, "providers_unavailable", "1");
             default:
-                throw new InvalidOperationException($"Unhandled exchange outcome {outcome.GetType().Name}.");
+                return OpenAiOutcomes.Error(outcome, request.Model, options.Value);
         }
     }
 
@@ -147,6 +116,4 @@ public static class OpenAiApi
             ? TypedResults.Ok(entry)
             : OpenAiError.ModelNotFound(model);
 
-    private static string RetryAfterSeconds(TimeSpan wait) =>
-        Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 }

@@ -36,7 +36,14 @@ public sealed class SessionMessage
     /// <summary>Every provider attempt that led to this reply, as JSON.</summary>
     public string? Attempts { get; init; }
 
+    /// <summary>A user message that came as a conversation's turns (tool outputs among them): those turns, as JSON.</summary>
+    public string? Input { get; init; }
+
+    /// <summary>The tools an assistant reply called, as JSON.</summary>
+    public string? ToolCalls { get; init; }
+
     public TranscriptMessage ToTranscriptMessage() =>
         new(Id, Role, Content, Channel, CreatedAt, Provider, FallbackUsed, TokensIn, TokensOut, CostUsd, LatencyMs, Model, FinishReason, UsageEstimated,
-            Attempts is null ? null : JsonSerializer.Deserialize<ProviderAttempt[]>(Attempts, JsonDefaults.JsonOptions));
+            Attempts is null ? null : JsonSerializer.Deserialize<ProviderAttempt[]>(Attempts, JsonDefaults.JsonOptions),
+            ToolCalls is null ? null : JsonSerializer.Deserialize<ToolCall[]>(ToolCalls, JsonDefaults.JsonOptions));
 }

@@ -82,6 +82,10 @@ public sealed class FakeProviders : IAsyncDisposable
 
     public static bool WantsStream(HttpContext context) => context.Request.Headers.Accept.ToString().Contains(EventStream.ContentType, StringComparison.Ordinal);
 
+    /// <summary>A reply that calls tools instead of (or after) answering.</summary>
+    public static CompletionResult ToolCallResult(CompletionRequest request, params ToolCall[] calls) =>
+        Result(request) with { Text = "", FinishReason = "tool_calls", ToolCalls = calls };
+
     public static CompletionResult Result(CompletionRequest request, int tokensOut = DefaultTokensOut)
     {
         var provider = DefaultCatalog.Single(p => p.Name == request.PrimaryProvider);

@@ -1,18 +1,21 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Extensions;
+using StitchFin.Gateway.Anthropic;
 
 namespace StitchFin.Gateway.OpenAi;
 
 /// <summary>
 /// Under <c>/v1</c> (the OpenAI-compatible API) every error the edge writes itself (401, 429, 404, 413, 502, ...)
 /// takes OpenAI's shape <c>{"error":{"message","type","param","code"}}</c>, which OpenAI SDKs read; elsewhere the
-/// edge's problem+json stays. Headers set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept.
+/// edge's problem+json stays, and Anthropic's Messages API under <c>/v1/messages</c> has its own shape
+/// (<see cref="AnthropicErrorWriter"/>). Headers set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept.
 /// </summary>
 public sealed class OpenAiErrorWriter : IProblemDetailsWriter
 {
     public static readonly PathString Prefix = "/v1";
 
-    public bool CanWrite(ProblemDetailsContext context) => context.HttpContext.Request.Path.StartsWithSegments(Prefix);
+    public bool CanWrite(ProblemDetailsContext context) =>
+        context.HttpContext.Request.Path.StartsWithSegments(Prefix) && !AnthropicErrorWriter.Applies(context.HttpContext);
 
     public async ValueTask WriteAsync(ProblemDetailsContext context)
     {

@@ -143,6 +143,58 @@ namespace StitchFin.Conversation.Data.Migrations
                     b.ToTable("idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("StitchFin.Conversation.Responses.StoredResponse", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("InputItems")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("input_items");
+
+                    b.Property<Guid?>("PreviousResponseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("previous_response_id");
+
+                    b.Property<string>("Request")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("request");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("UserMessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_message_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_responses");
+
+                    b.HasIndex("SessionId")
+                        .HasDatabaseName("ix_responses_session_id");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_responses_tenant_id_created_at");
+
+                    b.ToTable("responses", (string)null);
+                });
+
             modelBuilder.Entity("StitchFin.Conversation.Sessions.Session", b =>
                 {
                     b.Property<Guid>("Id")
@@ -223,6 +275,10 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("finish_reason");
 
+                    b.Property<string>("Input")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("input");
+
                     b.Property<int?>("LatencyMs")
                         .HasColumnType("integer")
                         .HasColumnName("latency_ms");
@@ -262,6 +318,10 @@ namespace StitchFin.Conversation.Data.Migrations
                     b.Property<int?>("TokensOut")
                         .HasColumnType("integer")
                         .HasColumnName("tokens_out");
+
+                    b.Property<string>("ToolCalls")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tool_calls");
 
                     b.Property<bool?>("UsageEstimated")
                         .HasColumnType("boolean")
@@ -314,6 +374,16 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasName("pk_outbox_messages");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("StitchFin.Conversation.Responses.StoredResponse", b =>
+                {
+                    b.HasOne("StitchFin.Conversation.Sessions.Session", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_responses_sessions_session_id");
                 });
 
             modelBuilder.Entity("StitchFin.Conversation.Sessions.Session", b =>

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using StitchFin.Contracts.Conversation;
+using StitchFin.Conversation.Data;
+using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Messages;
+using StitchFin.Conversation.OpenAi;
+using StitchFin.Conversation.Translation;
+using StitchFin.ServiceDefaults.Identity;
+
+namespace StitchFin.Conversation.Anthropic;
+
+/// <summary>
+/// Anthropic's Messages API over the tenant's agents (README "Anthropic Messages API"): <c>model</c> names an agent, and
+/// a message is an ordinary exchange on channel <c>api</c> through <see cref="MessageExchangeService"/>, in a session of its
+/// own, exactly as a chat completion. <c>anthropic-version</c> is accepted whatever its value and not required.
+/// </summary>
+public static partial class AnthropicApi
+{
+    public static RouteGroupBuilder MapAnthropicApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1").WithTags("Anthropic").AddEndpointFilter(AnthropicShapedFailures);
+        group.MapPost("/messages", CreateMessage);
+        return group;
+    }
+
+    public static async Task<Results<AnthropicMessageResult, EmptyHttpResult, AnthropicError>> CreateMessage(
+        HttpContext context,
+        ConversationDbContext db,
+        MessageExchangeService exchanges,
+        AgentModels models,
+        CurrentTenant tenant,
+        IOptions<IdempotencyOptions> options)
+    {
+        var cancellationToken = context.RequestAborted;
+        var clientKey = context.Request.Headers[IdempotencyKey.HeaderName].ToString();
+        if (clientKey.Length > 0 && IdempotencyKey.Problem(clientKey) is { } keyProblem)
+        {
+            return AnthropicError.BadRequest(keyProblem);
+        }
+
+        AnthropicRequest request;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, cancellationToken);
+            var (parsed, error) = AnthropicMessages.Parse(document.RootElement);
+            if (error is not null)
+            {
+                return AnthropicError.BadRequest(error);
+            }
+
+            request = parsed!;
+        }
+        catch (JsonException ex)
+        {
+            return AnthropicError.BadRequest($"The request body is not valid JSON: {ex.Message}");
+        }
+
+        Guid agentId;
+        switch (await models.ResolveAsync(db, tenant.Id, request.Model, cancellationToken))
+        {
+            case AgentModels.Resolution.Found found:
+                agentId = found.AgentId;
+                break;
+            case AgentModels.Resolution.Ambiguous:
+                return AnthropicError.BadRequest(
+                    $"model: several agents are named '{request.Model}'; name the model by the agent's id (GET /v1/models lists them).");
+            default:
+                return AnthropicError.ModelNotFound(request.Model);
+        }
+
+        var content = request.Content();
+        if (MessageInput.ConversationProblem(content) is (var problem, _))
+        {
+            return AnthropicError.BadRequest($"messages: the conversation (system, messages and tool results) {problem}.");
+        }
+
+        // Without a client key the exchange still needs one; a fresh one makes every such request its own.
+        var generatedKey = clientKey.Length == 0;
+        var key = generatedKey ? $"anthropic-{Guid.NewGuid():N}" : clientKey;
+        var sessionId = ApiSessions.SessionId(tenant.Id, agentId, key);
+        var input = new MessageInput(content, Channels.Api, request.Fingerprint(), request.Turns, request.Tools, request.Options);
+
+        var stream = request.Stream ? new AnthropicMessageStream(context.Response, request.Model, replayed: false) : null;
+        var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, key, input, stream, cancellationToken, ensureSessionForAgent: agentId);
+        if (generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null }))
+        {
+            // A generated key is this request's alone: nothing else can be storing into its session.
+            await ApiSessions.DeleteIfEmptyAsync(db, tenant.Id, sessionId, CancellationToken.None);
+        }
+        else if (outcome is ExchangeOutcome.KeyReused)
+        {
+            await DeleteStraySessionAsync(db, tenant.Id, sessionId, key, CancellationToken.None);
+        }
+
+        switch (outcome)
+        {
+            case ExchangeOutcome.Streamed:
+                return TypedResults.Empty;
+            case ExchangeOutcome.Answered { Replayed: true } replay when request.Stream:
+                await StoredExchangeStream.WriteAsync(new AnthropicMessageStream(context.Response, request.Model, replayed: true), replay.Body);
+                return TypedResults.Empty;
+            case ExchangeOutcome.Answered answered:
+                return new AnthropicMessageResult(AnthropicMessages.FromExchange(answered.Body, request.Model), answered.Replayed);
+            default:
+                return Error(outcome, request.Model, options.Value);
+        }
+    }
+
+    /// <summary>An exchange that did not answer, as Anthropic's clients expect to read it.</summary>
+    public static AnthropicError Error(ExchangeOutcome outcome, string model, IdempotencyOptions options)
+    {
+        switch (outcome)
+        {
+            case ExchangeOutcome.SessionNotFound or ExchangeOutcome.AgentDeleted:
+                return AnthropicError.ModelNotFound(model);
+            case ExchangeOutcome.KeyReused:
+                return AnthropicError.ForStatus(StatusCodes.Status422UnprocessableEntity,
+                    $"This {IdempotencyKey.HeaderName} was already used for a different request.");
+            case ExchangeOutcome.InProgress:
+                return AnthropicError.ForStatus(StatusCodes.Status409Conflict,
+                    $"A request with this {IdempotencyKey.HeaderName} is still being processed; retry after a moment to get its answer.",
+                    Math.Max(1, (int)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
+            case ExchangeOutcome.ProvidersFailed failed:
+                return AnthropicError.ForStatus(StatusCodes.Status502BadGateway,
+                    $"Every provider attempt failed ({failed.Attempts.Count} attempts); nothing was charged and the request may be retried.");
+            case ExchangeOutcome.ProviderRejected rejected:
+                var code = rejected.Failure.UpstreamError?.Code;
+                return AnthropicError.ForStatus(ProviderRefusal.Status(rejected.Failure),
+                    ProviderRefusal.Message(rejected.Failure) + (code is null ? "" : $" ({code})"));
+            case ExchangeOutcome.ProviderNotConfigured notConfigured:
+                // Retrying cannot help until the agent is updated, which Anthropic's SDKs would otherwise do for a 409.
+                return AnthropicError.ForStatus(StatusCodes.Status409Conflict,
+                    $"The agent's provider or model is not configured any more: {notConfigured.Detail} Update the agent.", shouldRetry: false);
+            case ExchangeOutcome.ProvidersUnavailable unavailable:
+                return AnthropicError.ForStatus(StatusCodes.Status503ServiceUnavailable,
+                    $"{unavailable.Detail} Nothing was charged and the request may be retried.", "1");
+            default:
+                throw new InvalidOperationException($"Unhandled exchange outcome {outcome.GetType().Name}.");
+        }
+    }
+
+    /// <summary>
+    /// Removes the session this request's exchange created for a key that belongs to another request, unless that request
+    /// is still running: with the same agent and key it is running in this very session and will store into it.
+    /// </summary>
+    private static Task DeleteStraySessionAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, string key, CancellationToken cancellationToken) =>
+        db.Sessions
+            .Where(s => s.Id == sessionId && s.TenantId == tenantId && s.MessageCount == 0
+                && !db.IdempotencyRecords.Any(r => r.TenantId == tenantId && r.Key == key && r.State == IdempotencyRecord.InFlight))
+            .ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>
+    /// Whatever fails before the answer began (an unreadable body, an unexpected exception) is still answered in
+    /// Anthropic's shape; once a stream has begun nothing more can be said.
+    /// </summary>
+    private static async ValueTask<object?> AnthropicShapedFailures(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var http = invocation.HttpContext;
+        try
+        {
+            return await next(invocation);
+        }
+        catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
+        {
+            return AnthropicError.ForStatus(ex.StatusCode, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? "The request body is larger than this API accepts."
+                : $"The request could not be read: {ex.Message}");
+        }
+        catch (Exception ex) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
+        {
+            LogUnexpected(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AnthropicApi)), ex);
+            return AnthropicError.ForStatus(StatusCodes.Status500InternalServerError,
+                "An unexpected error occurred in the gateway; the request may be retried.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An Anthropic Messages request failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
+}
