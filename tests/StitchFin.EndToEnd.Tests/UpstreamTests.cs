@@ -15,10 +15,10 @@ namespace StitchFin.EndToEnd.Tests;
 [Collection(SystemCollection.Name)]
 public sealed class UpstreamTests(StitchFinSystem system)
 {
-    private const string Provider = StitchFinSystem.UpstreamProvider;
-    private const decimal InputPrice = 0.0010m;
-    private const decimal OutputPrice = 0.0020m;
-    private const string SystemPrompt = "You are helpful.";
+    private const string Provider = UpstreamAgent.Provider;
+    private const decimal InputPrice = UpstreamAgent.InputPrice;
+    private const decimal OutputPrice = UpstreamAgent.OutputPrice;
+    private const string SystemPrompt = UpstreamAgent.SystemPrompt;
 
     [Fact]
     public async Task The_catalogue_lists_the_upstream_without_its_address_or_key()
@@ -201,7 +201,7 @@ public sealed class UpstreamTests(StitchFinSystem system)
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal(3, problem["attempts"]!.AsArray().Count);
-        await AssertNothingStoredOrChargedAsync(agent);
+        await agent.AssertNothingStoredOrChargedAsync();
     }
 
     [Fact]
@@ -263,7 +263,7 @@ public sealed class UpstreamTests(StitchFinSystem system)
 
         Assert.Single(system.Upstream.RequestsFor(agent.Primary));
         Assert.Empty(system.Upstream.RequestsFor(agent.Fallback!));
-        await AssertNothingStoredOrChargedAsync(agent);
+        await agent.AssertNothingStoredOrChargedAsync();
 
         // The key is free again: the retry is a new request, and the only charge.
         system.Upstream.Script(agent.Primary, UpstreamStep.Reply("Finished this time."));
@@ -284,7 +284,7 @@ public sealed class UpstreamTests(StitchFinSystem system)
         var attempt = StreamedReply.Json(events[^1])["attempts"]![0]!;
         Assert.Equal(("timeout", "idle_timeout"), (attempt["outcome"]!.GetValue<string>(), attempt["reason"]!.GetValue<string>()));
         Assert.Single(system.Upstream.RequestsFor(agent.Primary));
-        await AssertNothingStoredOrChargedAsync(agent);
+        await agent.AssertNothingStoredOrChargedAsync();
     }
 
     [Theory]
@@ -301,7 +301,7 @@ public sealed class UpstreamTests(StitchFinSystem system)
         Assert.Equal("error", events[^1].EventType);
         Assert.DoesNotContain(events, e => e.EventType == "completed");
         Assert.Equal("stream_incomplete", StreamedReply.Json(events[^1])["attempts"]![0]!["reason"]!.GetValue<string>());
-        await AssertNothingStoredOrChargedAsync(agent);
+        await agent.AssertNothingStoredOrChargedAsync();
     }
 
     [Fact]
@@ -348,7 +348,7 @@ public sealed class UpstreamTests(StitchFinSystem system)
         Assert.Equal(HttpStatusCode.BadRequest, streamed.Status);
         Assert.Equal(3, system.Upstream.RequestsFor(agent.Primary).Count);
         Assert.Empty(system.Upstream.RequestsFor(agent.Fallback!));
-        await AssertNothingStoredOrChargedAsync(agent);
+        await agent.AssertNothingStoredOrChargedAsync();
     }
 
     [Fact]
@@ -403,30 +403,8 @@ public sealed class UpstreamTests(StitchFinSystem system)
         Assert.All(chunks[..^1], c => Assert.Equal("rescuer-1", JsonNode.Parse(c)!["model"]!.GetValue<string>()));
     }
 
-    private async Task<UpstreamAgent> AgentAsync(UpstreamStep[] primary, UpstreamStep[]? fallback = null)
-    {
-        var tag = Guid.NewGuid().ToString("N")[..10];
-        var primaryModel = $"primary-{tag}";
-        var fallbackModel = fallback is null ? null : $"fallback-{tag}";
-        system.Upstream.Script(primaryModel, primary);
-        if (fallback is not null)
-        {
-            system.Upstream.Script(fallbackModel!, fallback);
-        }
-
-        var tenant = await Tenant.CreateAsync(system);
-        var agent = await tenant.ExpectAsync(HttpMethod.Post, "/agents", HttpStatusCode.Created, new
-        {
-            name = $"agent-{tag}",
-            primaryProvider = Provider,
-            primaryModel,
-            fallbackProvider = fallback is null ? null : Provider,
-            fallbackModel,
-            systemPrompt = SystemPrompt,
-        });
-        var session = (await tenant.CreateSessionAsync(agent["id"]!.GetValue<Guid>()))["id"]!.GetValue<Guid>();
-        return new UpstreamAgent(tenant, agent["name"]!.GetValue<string>(), session, primaryModel, fallbackModel);
-    }
+    private Task<UpstreamAgent> AgentAsync(UpstreamStep[] primary, UpstreamStep[]? fallback = null) =>
+        UpstreamAgent.CreateAsync(system, primary, fallback);
 
     private static async Task<(HttpStatusCode Status, JsonNode Json)> SendAsync(UpstreamAgent agent, string content, string? key = null)
     {
@@ -447,22 +425,10 @@ public sealed class UpstreamTests(StitchFinSystem system)
         return (response.StatusCode, text, stream && response.IsSuccessStatusCode ? new JsonObject() : JsonNode.Parse(text)!);
     }
 
-    private static async Task AssertNothingStoredOrChargedAsync(UpstreamAgent agent)
-    {
-        var session = await agent.Tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{agent.Session}", HttpStatusCode.OK);
-        Assert.Equal(0, session["messageCount"]!.GetValue<int>());
-        var usage = await agent.Tenant.WaitForUsageAsync(0, TimeSpan.Zero);
-        Assert.Equal(0, usage["totals"]!["messages"]!.GetValue<int>());
-        Assert.Equal(0m, usage["totals"]!["costUsd"]!.GetValue<decimal>());
-    }
-
     private static List<(string Outcome, int Status)> Attempts(JsonNode exchange) =>
         exchange["attempts"]!.AsArray().Select(a => (a!["outcome"]!.GetValue<string>(), a["status"]?.GetValue<int>() ?? 0)).ToList();
 
     private static TimeSpan Gap(UpstreamRequest first, UpstreamRequest second) => Stopwatch.GetElapsedTime(first.ReceivedAt, second.ReceivedAt);
 
-    private static decimal Cost(int tokensIn, int tokensOut) =>
-        Math.Round(tokensIn / 1000m * InputPrice + tokensOut / 1000m * OutputPrice, 6, MidpointRounding.AwayFromZero);
-
-    private sealed record UpstreamAgent(Tenant Tenant, string Name, Guid Session, string Primary, string? Fallback);
+    private static decimal Cost(int tokensIn, int tokensOut) => UpstreamAgent.Cost(tokensIn, tokensOut);
 }
