@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Messages;
 using StitchFin.Conversation.Tests.Infrastructure;
+using StitchFin.Testing;
 
 namespace StitchFin.Conversation.Tests;
 
@@ -38,7 +39,8 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
         Assert.Equal("application/json", reply.ContentType);
         Assert.False(reply.Replayed);
         var request = Assert.Single(_fixture.Providers.Requests);
-        Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "system: Answer in French.\nuser: Hi\nassistant: Hello!\nWhat is on Mars?"),
+        Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "system: Answer in French.\nuser: Hi\nassistant: Hello!\nWhat is on Mars?")
+            { Options = new GenerationOptions(Temperature: 0.2) },
             request with { Turns = null });
         // The upstream gets the messages as messages; the one text is what the transcript keeps and the simulators quote.
         Assert.Equal(
@@ -133,7 +135,14 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
     [InlineData("""{"model":"helper"}""", "messages", "missing_required_parameter")]
     [InlineData("""{"model":"helper","messages":[]}""", "messages", "empty_array")]
     [InlineData("""{"model":"helper","messages":[{"role":"system","content":"be nice"}]}""", "messages", "missing_user_message")]
-    [InlineData("""{"model":"helper","messages":[{"role":"tool","content":"42"},{"role":"user","content":"hi"}]}""", "messages[0].role", "unsupported_role")]
+    [InlineData("""{"model":"helper","messages":[{"role":"function","name":"f","content":"42"},{"role":"user","content":"hi"}]}""", "messages[0].role", "unsupported_role")]
+    [InlineData("""{"model":"helper","messages":[{"role":"user","content":"hi"},{"role":"tool","content":"42"}]}""", "messages[1].tool_call_id", "missing_required_parameter")]
+    [InlineData("""{"model":"helper","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"type":"function","function":{"name":"f"}}]},{"role":"user","content":"go"}]}""", "messages[1].tool_calls[0].id", "missing_required_parameter")]
+    [InlineData("""{"model":"helper","tools":[{"type":"web_search"}],"messages":[{"role":"user","content":"hi"}]}""", "tools[0].type", "unsupported_tool")]
+    [InlineData("""{"model":"helper","tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"g"}},"messages":[{"role":"user","content":"hi"}]}""", "tool_choice", "invalid_value")]
+    [InlineData("""{"model":"helper","temperature":3,"messages":[{"role":"user","content":"hi"}]}""", "temperature", "invalid_value")]
+    [InlineData("""{"model":"helper","max_tokens":0,"messages":[{"role":"user","content":"hi"}]}""", "max_tokens", "invalid_value")]
+    [InlineData("""{"model":"helper","stop":["a","b","c","d","e"],"messages":[{"role":"user","content":"hi"}]}""", "stop", "invalid_value")]
     [InlineData("""{"model":"helper","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"Hel"}]}""", "messages[1].role", "invalid_value")]
     [InlineData("""{"model":"helper","messages":[{"role":"user","content":""}]}""", "messages[0].content", "invalid_value")]
     [InlineData("""{"model":"helper","messages":[{"role":"user"}]}""", "messages[0].content", "missing_required_parameter")]
@@ -193,6 +202,56 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
 
         AssertError(reply, HttpStatusCode.BadRequest, "invalid_request_error", "context_length_exceeded", "messages");
         Assert.Equal(1, _fixture.Providers.Calls);
+    }
+
+    [Fact]
+    public async Task A_tool_round_trip_forwards_tools_and_options_returns_the_calls_whole_and_streamed_and_sends_the_output_back()
+    {
+        var tenant = _fixture.NewTenant();
+        await tenant.CreateAgentAsync(name: "tooler");
+        _fixture.Providers.Reset((request, context) => Task.FromResult(FakeProviders.WantsStream(context)
+            ? FakeProviders.Stream(FakeProviders.ToolCallResult(request, new ToolCall("call_7", "get_weather", """{"city":"Paris"}""")))
+            : (IResult)TypedResults.Ok(FakeProviders.ToolCallResult(request, new ToolCall("call_7", "get_weather", """{"city":"Paris"}""")))));
+        const string Tools = """[{"type":"function","function":{"name":"get_weather","description":"Weather in a city","parameters":{"type":"object"}}}]""";
+        var ask = $$"""{"model":"tooler","tools":{{Tools}},"tool_choice":"required","max_tokens":64,"temperature":0.2,"messages":[{"role":"user","content":"Weather in Paris?"}]""";
+
+        var whole = await tenant.SendAsync(HttpMethod.Post, "/v1/chat/completions", ask + "}");
+
+        Assert.True(whole.Status == HttpStatusCode.OK, whole.Text);
+        var choice = whole.Json["choices"]![0]!;
+        Assert.Equal("tool_calls", choice["finish_reason"]!.GetValue<string>());
+        Assert.Null(choice["message"]!["content"]);
+        var call = Assert.Single(choice["message"]!["tool_calls"]!.AsArray())!;
+        Assert.Equal(("call_7", "function", "get_weather", """{"city":"Paris"}"""),
+            (call["id"]!.GetValue<string>(), call["type"]!.GetValue<string>(), call["function"]!["name"]!.GetValue<string>(), call["function"]!["arguments"]!.GetValue<string>()));
+        var forwarded = Assert.Single(_fixture.Providers.Requests);
+        Assert.Equal("get_weather", Assert.Single(forwarded.Tools!).Name);
+        Assert.Equal(new GenerationOptions(64, 0.2, null, null, new ToolChoice(ToolChoice.Required)), forwarded.Options);
+
+        await using (var streamed = await StreamedReply.SendAsync(tenant.Http, "/v1/chat/completions", ask + ""","stream":true}""", null))
+        {
+            var chunks = (await streamed.RestAsync()).Select(e => e.Data).ToList();
+            Assert.Equal("[DONE]", chunks[^1]);
+            var deltas = chunks[..^1].Select(c => JsonNode.Parse(c)!["choices"]![0]!).ToList();
+            var streamedCall = Assert.Single(deltas, d => d["delta"]!["tool_calls"] is not null)!["delta"]!["tool_calls"]![0]!;
+            Assert.Equal((0, "call_7", """{"city":"Paris"}"""),
+                (streamedCall["index"]!.GetValue<int>(), streamedCall["id"]!.GetValue<string>(), streamedCall["function"]!["arguments"]!.GetValue<string>()));
+            Assert.Equal("tool_calls", deltas[^1]["finish_reason"]!.GetValue<string>());
+        }
+
+        _fixture.Providers.Reset();
+        var answer = await tenant.SendAsync(HttpMethod.Post, "/v1/chat/completions", $$$"""
+            {"model":"tooler","tools":{{{Tools}}},"messages":[{"role":"user","content":"Weather in Paris?"},
+             {"role":"assistant","content":null,"tool_calls":[{"id":"call_7","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
+             {"role":"tool","tool_call_id":"call_7","content":"{\"celsius\":18}"}]}
+            """);
+
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.Text);
+        Assert.Equal("stop", answer.Json["choices"]![0]!["finish_reason"]!.GetValue<string>());
+        var turns = Assert.Single(_fixture.Providers.Requests).Turns!;
+        Assert.Equal(3, turns.Count);
+        Assert.Equal("call_7", Assert.Single(turns[1].ToolCalls!).Id);
+        Assert.Equal(new ChatTurn("tool", """{"celsius":18}""", ToolCallId: "call_7"), turns[2]);
     }
 
     [Fact]

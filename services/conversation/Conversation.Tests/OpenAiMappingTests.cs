@@ -14,39 +14,74 @@ public sealed class OpenAiMappingTests
     [Fact]
     public void A_lone_user_message_is_the_content_as_it_is()
     {
-        Assert.Equal("Hello\nthere", PromptMapping.UserContent([new ChatMessage("user", "Hello\nthere")]));
+        Assert.Equal("Hello\nthere", ConversationText.Flatten(Parse("""{"model":"m","messages":[{"role":"user","content":"Hello\nthere"}]}""").Turns));
     }
 
     [Fact]
     public void Earlier_messages_precede_the_last_user_message_as_role_lines_and_developer_reads_as_system()
     {
-        var content = PromptMapping.UserContent(
-        [
-            new ChatMessage("developer", "Use metric units."),
-            new ChatMessage("system", "Be brief."),
-            new ChatMessage("user", "How far is Mars?"),
-            new ChatMessage("assistant", "About 225 million km."),
-            new ChatMessage("user", "And the Moon?"),
-        ]);
+        var request = Parse("""
+            {"model":"m","messages":[{"role":"developer","content":"Use metric units."},{"role":"system","content":"Be brief."},
+             {"role":"user","content":"How far is Mars?"},{"role":"assistant","content":"About 225 million km."},{"role":"user","content":"And the Moon?"}]}
+            """);
 
-        Assert.Equal("system: Use metric units.\nsystem: Be brief.\nuser: How far is Mars?\nassistant: About 225 million km.\nAnd the Moon?", content);
+        Assert.Equal("system: Use metric units.\nsystem: Be brief.\nuser: How far is Mars?\nassistant: About 225 million km.\nAnd the Moon?",
+            ConversationText.Flatten(request.Turns));
     }
 
     [Fact]
-    public void Parse_reads_model_messages_text_parts_and_stream_options()
+    public void Parse_reads_model_messages_text_parts_options_and_stream_options()
     {
-        using var document = JsonDocument.Parse("""
-            {"model":"m","stream":true,"stream_options":{"include_usage":true},"n":1,"max_tokens":5,
+        var request = Parse("""
+            {"model":"m","stream":true,"stream_options":{"include_usage":true},"n":1,"max_tokens":5,"temperature":0.5,"stop":"END",
              "messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"name":"x"}]}
             """);
 
-        var (request, error) = ChatCompletionRequest.Parse(document.RootElement);
-
-        Assert.Null(error);
-        Assert.Equal("m", request!.Model);
-        Assert.Equal([new ChatMessage("user", "a\nb")], request.Messages);
+        Assert.Equal("m", request.Model);
+        Assert.Equal([new ChatTurn("user", "a\nb")], request.Turns);
+        Assert.Equal(new GenerationOptions(5, 0.5, null, null, null), request.Options with { Stop = null });
+        Assert.Equal(["END"], request.Options.Stop!);
         Assert.True(request.Stream);
         Assert.True(request.IncludeUsage);
+    }
+
+    [Fact]
+    public void A_tool_round_trip_reads_the_assistants_calls_and_the_tool_message_that_answers_them()
+    {
+        var request = Parse("""
+            {"model":"m","messages":[{"role":"user","content":"Weather?"},
+              {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
+              {"role":"tool","tool_call_id":"call_1","content":"sunny"}],
+             "tools":[{"type":"function","function":{"name":"get_weather","description":"Weather now","parameters":{"type":"object"}}}],
+             "tool_choice":{"type":"function","function":{"name":"get_weather"}},"max_completion_tokens":50,"max_tokens":9}
+            """);
+
+        Assert.Equal(3, request.Turns.Count);
+        Assert.Equal(new ToolCall("call_1", "get_weather", """{"city":"Paris"}"""), Assert.Single(request.Turns[1].ToolCalls!));
+        Assert.Equal(("tool", "sunny", "call_1"), (request.Turns[2].Role, request.Turns[2].Text, request.Turns[2].ToolCallId));
+        var tool = Assert.Single(request.Tools!);
+        Assert.Equal(("get_weather", "Weather now"), (tool.Name, tool.Description));
+        Assert.Equal(new ToolChoice(ToolChoice.Function, "get_weather"), request.Options.ToolChoice);
+        Assert.Equal(50, request.Options.MaxOutputTokens);
+    }
+
+    [Fact]
+    public void The_fingerprint_covers_tools_and_options_but_not_stream()
+    {
+        const string Messages = """ "messages":[{"role":"user","content":"hi"}] """;
+        var plain = Parse($$"""{"model":"m",{{Messages}}}""").Fingerprint();
+
+        Assert.Equal(plain, Parse($$"""{"model":"m","stream":true,{{Messages}}}""").Fingerprint());
+        Assert.NotEqual(plain, Parse($$"""{"model":"m","temperature":1,{{Messages}}}""").Fingerprint());
+        Assert.NotEqual(plain, Parse($$$"""{"model":"m","tools":[{"type":"function","function":{"name":"f"}}],{{{Messages}}}}""").Fingerprint());
+    }
+
+    private static ChatCompletionRequest Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var (request, error) = ChatCompletionRequest.Parse(document.RootElement);
+        Assert.True(error is null, error?.Message);
+        return request!;
     }
 
     [Theory]

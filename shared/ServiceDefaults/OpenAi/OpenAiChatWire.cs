@@ -109,7 +109,8 @@ public static class OpenAiChatWire
         });
 
     /// <summary>A whole <c>chat.completion</c>.</summary>
-    public static void WriteCompletion(Utf8JsonWriter json, ChatCompletionHeader header, string content, string finishReason, ChatUsage? usage)
+    public static void WriteCompletion(
+        Utf8JsonWriter json, ChatCompletionHeader header, string content, string finishReason, ChatUsage? usage, IReadOnlyList<ToolCall>? toolCalls = null)
     {
         json.WriteStartObject();
         WriteHeader(json, header, "chat.completion");
@@ -118,8 +119,21 @@ public static class OpenAiChatWire
         json.WriteNumber("index", 0);
         json.WriteStartObject("message");
         json.WriteString("role", "assistant");
-        json.WriteString("content", content);
+        if (content.Length == 0 && toolCalls is { Count: > 0 })
+        {
+            json.WriteNull("content");
+        }
+        else
+        {
+            json.WriteString("content", content);
+        }
+
         json.WriteNull("refusal");
+        if (toolCalls is { Count: > 0 })
+        {
+            WriteToolCalls(json, toolCalls, indexed: false);
+        }
+
         json.WriteEndObject();
         json.WriteNull("logprobs");
         json.WriteString("finish_reason", finishReason);
@@ -167,6 +181,29 @@ public static class OpenAiChatWire
             json.WriteString("finish_reason", finishReason);
         }
 
+        json.WriteEndObject();
+        json.WriteEndArray();
+        if (usageNull)
+        {
+            json.WriteNull("usage");
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>A <c>chat.completion.chunk</c> whose delta holds whole tool calls, each with its index.</summary>
+    public static void WriteToolCallsChunk(Utf8JsonWriter json, ChatCompletionHeader header, IReadOnlyList<ToolCall> toolCalls, bool usageNull)
+    {
+        json.WriteStartObject();
+        WriteHeader(json, header, "chat.completion.chunk");
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+        json.WriteStartObject("delta");
+        WriteToolCalls(json, toolCalls, indexed: true);
+        json.WriteEndObject();
+        json.WriteNull("logprobs");
+        json.WriteNull("finish_reason");
         json.WriteEndObject();
         json.WriteEndArray();
         if (usageNull)
@@ -583,6 +620,30 @@ public static class OpenAiChatWire
         json.WriteEndObject();
     }
 
+    /// <summary><c>tool_calls</c> as a message holds them; a stream's delta also numbers them (<c>index</c>).</summary>
+    private static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<ToolCall> calls, bool indexed)
+    {
+        json.WriteStartArray("tool_calls");
+        for (var i = 0; i < calls.Count; i++)
+        {
+            json.WriteStartObject();
+            if (indexed)
+            {
+                json.WriteNumber("index", i);
+            }
+
+            json.WriteString("id", calls[i].Id);
+            json.WriteString("type", "function");
+            json.WriteStartObject("function");
+            json.WriteString("name", calls[i].Name);
+            json.WriteString("arguments", calls[i].Arguments);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
     private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn)
     {
         json.WriteStartObject();
@@ -598,20 +659,7 @@ public static class OpenAiChatWire
                 json.WriteString("content", turn.Text);
             }
 
-            json.WriteStartArray("tool_calls");
-            foreach (var call in calls)
-            {
-                json.WriteStartObject();
-                json.WriteString("id", call.Id);
-                json.WriteString("type", "function");
-                json.WriteStartObject("function");
-                json.WriteString("name", call.Name);
-                json.WriteString("arguments", call.Arguments);
-                json.WriteEndObject();
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            WriteToolCalls(json, calls, indexed: false);
         }
         else
         {

@@ -1,23 +1,32 @@
-using System.Text;
+using System.Security.Cryptography;
 using System.Text.Json;
+using StitchFin.Contracts.Providers;
+using StitchFin.Conversation.Translation;
+using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Conversation.OpenAi;
 
-/// <summary>One request message reduced to what the mapping uses: its role and its text.</summary>
-public sealed record ChatMessage(string Role, string Text);
-
 /// <summary>
-/// The fields of an OpenAI <c>POST /v1/chat/completions</c> body this API honours. Sampling parameters
-/// (<c>temperature</c>, <c>max_tokens</c>, <c>tools</c>, ...) are accepted and ignored: the agent decides.
+/// An OpenAI <c>POST /v1/chat/completions</c> body read into the common model: the messages as turns (an assistant's
+/// <c>tool_calls</c> and the <c>tool</c> messages that answer them included), the function tools, and the generation
+/// options (<c>max_completion_tokens</c> or <c>max_tokens</c>, <c>temperature</c>, <c>top_p</c>, <c>stop</c>,
+/// <c>tool_choice</c>). Other fields are accepted and ignored.
 /// </summary>
-public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessage> Messages, bool Stream, bool IncludeUsage)
+public sealed record ChatCompletionRequest(
+    string Model,
+    IReadOnlyList<ChatTurn> Turns,
+    IReadOnlyList<ToolDefinition>? Tools,
+    GenerationOptions Options,
+    bool Stream,
+    bool IncludeUsage)
 {
     public const string System = "system";
     public const string Developer = "developer";
     public const string User = "user";
     public const string Assistant = "assistant";
+    public const string Tool = "tool";
 
-    private static readonly string[] SupportedRoles = [System, Developer, User, Assistant];
+    private static readonly string[] SupportedRoles = [System, Developer, User, Assistant, Tool];
 
     /// <returns>The request, or the 400 error that says what is wrong with <paramref name="root"/>.</returns>
     public static (ChatCompletionRequest? Request, OpenAiError? Error) Parse(JsonElement root)
@@ -52,32 +61,32 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             return Fail("'messages' must contain at least one message.", "messages", "empty_array");
         }
 
-        var messages = new List<ChatMessage>(messagesElement.GetArrayLength());
+        var turns = new List<ChatTurn>(messagesElement.GetArrayLength());
         foreach (var element in messagesElement.EnumerateArray())
         {
-            var (message, error) = ParseMessage(element, $"messages[{messages.Count}]");
+            var (turn, error) = ParseMessage(element, $"messages[{turns.Count}]");
             if (error is not null)
             {
                 return (null, error);
             }
 
-            messages.Add(message!);
+            turns.Add(turn!);
         }
 
-        var lastUser = messages.FindLastIndex(m => m.Role == User);
-        if (lastUser < 0)
+        if (!turns.Any(t => t.Role == User))
         {
             return Fail("'messages' must contain a message with role 'user'.", "messages", "missing_user_message");
         }
 
-        if (lastUser != messages.Count - 1)
+        var last = turns[^1];
+        if (last.Role is not (User or Tool))
         {
-            return Fail("The last message must have role 'user': it is the message the agent answers.", $"messages[{messages.Count - 1}].role", "invalid_value");
+            return Fail("The last message must have role 'user' or 'tool': it is what the agent answers.", $"messages[{turns.Count - 1}].role", "invalid_value");
         }
 
-        if (messages[lastUser].Text.Length == 0)
+        if (last.Role == User && last.Text.Length == 0)
         {
-            return Fail("The last user message must not be empty.", $"messages[{lastUser}].content", "invalid_value");
+            return Fail("The last user message must not be empty.", $"messages[{turns.Count - 1}].content", "invalid_value");
         }
 
         if (root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && !(n.TryGetInt32(out var choices) && choices == 1))
@@ -85,31 +94,47 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             return Fail("Only n = 1 is supported.", "n", "invalid_value");
         }
 
-        var (stream, streamError) = OptionalBoolean(root, "stream", "stream");
+        var (tools, toolsError) = OpenAiFields.Tools(root, tool => tool.TryGetProperty("function", out var function) ? function : null);
+        if (toolsError is not null)
+        {
+            return (null, toolsError);
+        }
+
+        var (options, optionsError) = ReadOptions(root, tools);
+        if (optionsError is not null)
+        {
+            return (null, optionsError);
+        }
+
+        var (stream, streamError) = OpenAiFields.OptionalBoolean(root, "stream", false);
         if (streamError is not null)
         {
             return (null, streamError);
         }
 
         var includeUsage = false;
-        if (root.TryGetProperty("stream_options", out var options) && options.ValueKind != JsonValueKind.Null)
+        if (root.TryGetProperty("stream_options", out var streamOptions) && streamOptions.ValueKind != JsonValueKind.Null)
         {
-            if (options.ValueKind != JsonValueKind.Object)
+            if (streamOptions.ValueKind != JsonValueKind.Object)
             {
                 return Fail("'stream_options' must be an object.", "stream_options", "invalid_type");
             }
 
-            (includeUsage, var usageError) = OptionalBoolean(options, "include_usage", "stream_options.include_usage");
+            (includeUsage, var usageError) = OpenAiFields.OptionalBoolean(streamOptions, "include_usage", false, "stream_options.include_usage");
             if (usageError is not null)
             {
                 return (null, usageError);
             }
         }
 
-        return (new ChatCompletionRequest(modelElement.GetString()!, messages, stream, includeUsage), null);
+        return (new ChatCompletionRequest(modelElement.GetString()!, turns, tools, options!, stream, includeUsage), null);
     }
 
-    private static (ChatMessage? Message, OpenAiError? Error) ParseMessage(JsonElement element, string param)
+    /// <summary>What "the same request" means for an idempotency key: everything that reaches the agent, not <c>stream</c>.</summary>
+    public string Fingerprint() => Convert.ToHexStringLower(SHA256.HashData(
+        JsonSerializer.SerializeToUtf8Bytes(new ChatFingerprint(Turns, Tools, Options), JsonDefaults.JsonOptions)));
+
+    private static (ChatTurn? Turn, OpenAiError? Error) ParseMessage(JsonElement element, string param)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -129,62 +154,100 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
                 $"{param}.role", "unsupported_role"));
         }
 
+        var (calls, callsError) = role == Assistant ? ToolCalls(element, param) : (null, null);
+        if (callsError is not null)
+        {
+            return (null, callsError);
+        }
+
+        string text;
         if (!element.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
-            return (null, OpenAiError.BadRequest($"'{param}.content' is required.", $"{param}.content", "missing_required_parameter"));
-        }
-
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            return (new ChatMessage(role, content.GetString()!), null);
-        }
-
-        if (content.ValueKind != JsonValueKind.Array)
-        {
-            return (null, OpenAiError.BadRequest($"'{param}.content' must be a string or an array of text parts.", $"{param}.content", "invalid_type"));
-        }
-
-        // Text parts are joined with newlines; anything but text (images, audio, files) has nowhere to go.
-        var text = new StringBuilder();
-        var index = 0;
-        foreach (var part in content.EnumerateArray())
-        {
-            if (part.ValueKind != JsonValueKind.Object
-                || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "text"
-                || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+            // An assistant message that only calls tools has no content.
+            if (calls is null)
             {
-                return (null, OpenAiError.BadRequest(
-                    $"'{param}.content[{index}]' must be a text part {{\"type\":\"text\",\"text\":\"...\"}}; other content types are not supported.",
-                    $"{param}.content[{index}]", "unsupported_content"));
+                return (null, OpenAiError.BadRequest($"'{param}.content' is required.", $"{param}.content", "missing_required_parameter"));
             }
 
-            if (index > 0)
+            text = "";
+        }
+        else
+        {
+            var (parsed, textError) = OpenAiFields.Text(content, $"{param}.content", "text");
+            if (textError is not null)
             {
-                text.Append('\n');
+                return (null, textError);
             }
 
-            text.Append(partText.GetString());
-            index++;
+            text = parsed!;
         }
 
-        return (new ChatMessage(role, text.ToString()), null);
+        string? toolCallId = null;
+        if (role == Tool && OpenAiFields.RequiredString(element, "tool_call_id", param, out toolCallId) is { } idError)
+        {
+            return (null, idError);
+        }
+
+        return (new ChatTurn(role == Developer ? ChatRoles.System : role, text, calls, toolCallId), null);
     }
 
-    private static (bool Value, OpenAiError? Error) OptionalBoolean(JsonElement parent, string name, string param)
+    /// <summary>An assistant message's <c>tool_calls</c>: <c>[{"id","type":"function","function":{"name","arguments"}}]</c>.</summary>
+    private static (IReadOnlyList<ToolCall>? Calls, OpenAiError? Error) ToolCalls(JsonElement message, string param)
     {
-        if (!parent.TryGetProperty(name, out var value))
+        if (!message.TryGetProperty("tool_calls", out var callsElement) || callsElement.ValueKind == JsonValueKind.Null)
         {
-            return (false, null);
+            return (null, null);
         }
 
-        return value.ValueKind switch
+        if (callsElement.ValueKind != JsonValueKind.Array || callsElement.GetArrayLength() == 0)
         {
-            JsonValueKind.True => (true, null),
-            JsonValueKind.False or JsonValueKind.Null => (false, null),
-            _ => (false, OpenAiError.BadRequest($"'{param}' must be a boolean.", param, "invalid_type")),
-        };
+            return (null, OpenAiError.BadRequest($"'{param}.tool_calls' must be a non-empty array.", $"{param}.tool_calls", "invalid_type"));
+        }
+
+        var calls = new List<ToolCall>();
+        foreach (var call in callsElement.EnumerateArray())
+        {
+            var callParam = $"{param}.tool_calls[{calls.Count}]";
+            if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                return (null, OpenAiError.BadRequest($"'{callParam}' must be a function call.", callParam, "invalid_type"));
+            }
+
+            var idError = OpenAiFields.RequiredString(call, "id", callParam, out var id);
+            var nameError = OpenAiFields.RequiredString(function, "name", $"{callParam}.function", out var name);
+            if ((idError ?? nameError) is { } error)
+            {
+                return (null, error);
+            }
+
+            // Arguments are the model's JSON text, passed back as they were; a call without any has "{}".
+            var (arguments, argumentsError) = OpenAiFields.OptionalString(function, "arguments", $"{callParam}.function.arguments");
+            if (argumentsError is not null)
+            {
+                return (null, argumentsError);
+            }
+
+            calls.Add(new ToolCall(id!, name!, arguments ?? "{}"));
+        }
+
+        return (calls, null);
+    }
+
+    private static (GenerationOptions? Options, OpenAiError? Error) ReadOptions(JsonElement root, IReadOnlyList<ToolDefinition>? tools)
+    {
+        // max_completion_tokens replaced max_tokens; a client that sends both means the newer.
+        var (maxCompletionTokens, completionError) = OpenAiFields.OptionalPositiveInteger(root, "max_completion_tokens");
+        var (maxTokens, maxError) = OpenAiFields.OptionalPositiveInteger(root, "max_tokens");
+        var (choice, choiceError) = OpenAiFields.ToolChoiceOf(root, tools,
+            c => c.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object
+                && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
+        return (completionError ?? maxError ?? choiceError) is { } error
+            ? (null, error)
+            : OpenAiFields.Options(root, maxCompletionTokens ?? maxTokens, choice, readStop: true);
     }
 
     private static (ChatCompletionRequest? Request, OpenAiError? Error) Fail(string message, string? param, string code) =>
         (null, OpenAiError.BadRequest(message, param, code));
+
+    private sealed record ChatFingerprint(IReadOnlyList<ChatTurn> Turns, IReadOnlyList<ToolDefinition>? Tools, GenerationOptions Options);
 }

@@ -29,7 +29,7 @@ public sealed class ChatCompletionResult(ChatCompletion completion, bool replaye
 
 /// <summary>
 /// A reply as OpenAI <c>chat.completion.chunk</c> events, written as it arrives: the role, each content delta, then
-/// (once the exchange is stored) the finish, usage when asked and <c>[DONE]</c>. A failure after the first chunk ends
+/// (once the exchange is stored) the tool calls whole in one chunk, the finish, usage when asked and <c>[DONE]</c>. A failure after the first chunk ends
 /// the stream with an error event and no <c>[DONE]</c>, so a client cannot take a cut-off answer for a whole one.
 /// </summary>
 public sealed class ChatCompletionStream(HttpResponse response, bool includeUsage, bool replayed) : IReplyStream
@@ -55,6 +55,11 @@ public sealed class ChatCompletionStream(HttpResponse response, bool includeUsag
     public async ValueTask CompletedAsync(byte[] exchange)
     {
         var completion = ChatCompletion.FromExchange(exchange, _header.Model);
+        if (completion.ToolCalls.Count > 0)
+        {
+            await WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteToolCallsChunk(json, _header, completion.ToolCalls, includeUsage)));
+        }
+
         await WriteAsync(OpenAiChatWire.Write(json => OpenAiChatWire.WriteChunk(json, _header, null, null, completion.FinishReason, includeUsage)));
         if (includeUsage)
         {

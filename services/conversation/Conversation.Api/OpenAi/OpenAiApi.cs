@@ -71,8 +71,7 @@ public static class OpenAiApi
                 return OpenAiError.ModelNotFound(request.Model);
         }
 
-        var turns = PromptMapping.Turns(request.Messages);
-        var content = ConversationText.Flatten(turns);
+        var content = ConversationText.Flatten(request.Turns);
         if (MessageInput.ConversationProblem(content) is (var problem, var code))
         {
             return OpenAiError.BadRequest($"The conversation {problem}.", "messages", code);
@@ -85,7 +84,7 @@ public static class OpenAiApi
 
         var stream = request.Stream ? new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: false) : null;
         var outcome = await exchanges.ExchangeAsync(
-            tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, null, turns), stream, cancellationToken, ensureSessionForAgent: agentId);
+            tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, request.Fingerprint(), request.Turns, request.Tools, request.Options), stream, cancellationToken, ensureSessionForAgent: agentId);
         // A generated key is this request's alone; a reused key belongs to another request, so nothing else can be
         // storing into this session either way.
         if ((generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })) || outcome is ExchangeOutcome.KeyReused)

@@ -87,14 +87,14 @@ public sealed record OpenAiResponsesRequest(
             return Fail("The last user message must not be empty.", "input", "invalid_value");
         }
 
-        var (instructions, instructionsError) = OptionalString(root, "instructions");
-        var (previous, previousError) = OptionalString(root, "previous_response_id");
+        var (instructions, instructionsError) = OpenAiFields.OptionalString(root, "instructions");
+        var (previous, previousError) = OpenAiFields.OptionalString(root, "previous_response_id");
         if ((instructionsError ?? previousError) is { } stringError)
         {
             return (null, stringError);
         }
 
-        var (tools, toolsError) = ReadTools(root);
+        var (tools, toolsError) = OpenAiFields.Tools(root, tool => tool);
         if (toolsError is not null)
         {
             return (null, toolsError);
@@ -113,7 +113,7 @@ public sealed record OpenAiResponsesRequest(
             return Fail($"'metadata' must be an object of at most {MaxMetadataEntries} string values (keys up to 64, values up to 512 characters).", "metadata", "invalid_value");
         }
 
-        var (background, backgroundError) = OptionalBoolean(root, "background", false);
+        var (background, backgroundError) = OpenAiFields.OptionalBoolean(root, "background", false);
         if (backgroundError is not null || background)
         {
             return Fail("'background' responses are not supported: ask with stream: true for a long answer.", "background", "unsupported_parameter");
@@ -124,8 +124,8 @@ public sealed record OpenAiResponsesRequest(
             return Fail("'conversation' is not supported: continue a response with previous_response_id.", "conversation", "unsupported_parameter");
         }
 
-        var (store, storeError) = OptionalBoolean(root, "store", true);
-        var (stream, streamError) = OptionalBoolean(root, "stream", false);
+        var (store, storeError) = OpenAiFields.OptionalBoolean(root, "store", true);
+        var (stream, streamError) = OpenAiFields.OptionalBoolean(root, "stream", false);
         if ((storeError ?? streamError) is { } booleanError)
         {
             return (null, booleanError);
@@ -176,9 +176,9 @@ public sealed record OpenAiResponsesRequest(
                 items.Add(MessageItem(role, text!, role == "assistant" ? "output_text" : "input_text"));
                 return null;
             case "function_call":
-                var callIdError = RequiredString(item, "call_id", param, out var callId);
-                var nameError = RequiredString(item, "name", param, out var name);
-                var argumentsError = RequiredString(item, "arguments", param, out var arguments);
+                var callIdError = OpenAiFields.RequiredString(item, "call_id", param, out var callId);
+                var nameError = OpenAiFields.RequiredString(item, "name", param, out var name);
+                var argumentsError = OpenAiFields.RequiredString(item, "arguments", param, out var arguments);
                 if ((callIdError ?? nameError ?? argumentsError) is { } callError)
                 {
                     return callError;
@@ -205,7 +205,7 @@ public sealed record OpenAiResponsesRequest(
                 }));
                 return null;
             case "function_call_output":
-                if (RequiredString(item, "call_id", param, out var outputCallId) is { } idError)
+                if (OpenAiFields.RequiredString(item, "call_id", param, out var outputCallId) is { } idError)
                 {
                     return idError;
                 }
@@ -232,117 +232,17 @@ public sealed record OpenAiResponsesRequest(
     }
 
     /// <summary>A message's text: a string, or text parts (<c>input_text</c>, <c>output_text</c>, <c>text</c>) joined with newlines.</summary>
-    private static (string? Text, OpenAiError? Error) MessageText(JsonElement item, string param)
-    {
-        if (!item.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
-        {
-            return (null, OpenAiError.BadRequest($"'{param}.content' is required.", $"{param}.content", "missing_required_parameter"));
-        }
-
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            return (content.GetString(), null);
-        }
-
-        if (content.ValueKind != JsonValueKind.Array)
-        {
-            return (null, OpenAiError.BadRequest($"'{param}.content' must be a string or a list of text parts.", $"{param}.content", "invalid_type"));
-        }
-
-        var text = new StringBuilder();
-        var index = 0;
-        foreach (var part in content.EnumerateArray())
-        {
-            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var partType)
-                || partType.GetString() is not ("input_text" or "output_text" or "text")
-                || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
-            {
-                return (null, OpenAiError.BadRequest(
-                    $"'{param}.content[{index}]' must be a text part; images, audio and files are not supported.", $"{param}.content[{index}]", "unsupported_content"));
-            }
-
-            text.Append(index > 0 ? "\n" : "").Append(partText.GetString());
-            index++;
-        }
-
-        return (text.ToString(), null);
-    }
-
-    private static (IReadOnlyList<ToolDefinition>? Tools, OpenAiError? Error) ReadTools(JsonElement root)
-    {
-        if (!root.TryGetProperty("tools", out var toolsElement) || toolsElement.ValueKind == JsonValueKind.Null)
-        {
-            return (null, null);
-        }
-
-        if (toolsElement.ValueKind != JsonValueKind.Array)
-        {
-            return (null, OpenAiError.BadRequest("'tools' must be a list of function tools.", "tools", "invalid_type"));
-        }
-
-        var tools = new List<ToolDefinition>();
-        var index = 0;
-        foreach (var tool in toolsElement.EnumerateArray())
-        {
-            var param = $"tools[{index++}]";
-            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.GetString() != "function")
-            {
-                return (null, OpenAiError.BadRequest($"'{param}' must be a function tool; built-in tools are not supported.", $"{param}.type", "unsupported_tool"));
-            }
-
-            if (!tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(name.GetString()))
-            {
-                return (null, OpenAiError.BadRequest($"'{param}.name' is required.", $"{param}.name", "missing_required_parameter"));
-            }
-
-            var description = tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-            JsonElement? parameters = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
-            tools.Add(new ToolDefinition(name.GetString()!, description, parameters));
-        }
-
-        return (tools, null);
-    }
+    private static (string? Text, OpenAiError? Error) MessageText(JsonElement item, string param) =>
+        !item.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null
+            ? (null, OpenAiError.BadRequest($"'{param}.content' is required.", $"{param}.content", "missing_required_parameter"))
+            : OpenAiFields.Text(content, $"{param}.content", "input_text", "output_text", "text");
 
     private static (GenerationOptions? Options, OpenAiError? Error) ReadOptions(JsonElement root, IReadOnlyList<ToolDefinition>? tools)
     {
-        int? maxOutputTokens = null;
-        if (root.TryGetProperty("max_output_tokens", out var max) && max.ValueKind != JsonValueKind.Null)
-        {
-            if (!max.TryGetInt32(out var value) || value < 1)
-            {
-                return (null, OpenAiError.BadRequest("'max_output_tokens' must be a positive integer.", "max_output_tokens", "invalid_value"));
-            }
-
-            maxOutputTokens = value;
-        }
-
-        var (temperature, temperatureError) = OptionalNumber(root, "temperature", 0, 2);
-        var (topP, topPError) = OptionalNumber(root, "top_p", 0, 1);
-        if ((temperatureError ?? topPError) is { } numberError)
-        {
-            return (null, numberError);
-        }
-
-        ToolChoice? choice = null;
-        if (root.TryGetProperty("tool_choice", out var toolChoice) && toolChoice.ValueKind != JsonValueKind.Null)
-        {
-            choice = toolChoice.ValueKind switch
-            {
-                JsonValueKind.String when toolChoice.GetString() is ToolChoice.Auto or ToolChoice.None or ToolChoice.Required =>
-                    new ToolChoice(toolChoice.GetString()!),
-                JsonValueKind.Object when toolChoice.TryGetProperty("type", out var t) && t.GetString() == "function"
-                    && toolChoice.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String => new ToolChoice(ToolChoice.Function, n.GetString()),
-                _ => null,
-            };
-            if (choice is null || (choice.Mode == ToolChoice.Function && tools?.Any(t => t.Name == choice.Name) != true)
-                || (choice.Mode == ToolChoice.Required && tools is not { Count: > 0 }))
-            {
-                return (null, OpenAiError.BadRequest(
-                    "'tool_choice' must be auto, none, required (with tools) or {\"type\":\"function\",\"name\"} naming one of the tools.", "tool_choice", "invalid_value"));
-            }
-        }
-
-        return (new GenerationOptions(maxOutputTokens, temperature, topP, null, choice), null);
+        var (maxOutputTokens, maxError) = OpenAiFields.OptionalPositiveInteger(root, "max_output_tokens");
+        var (choice, choiceError) = OpenAiFields.ToolChoiceOf(root, tools,
+            c => c.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
+        return (maxError ?? choiceError) is { } error ? (null, error) : OpenAiFields.Options(root, maxOutputTokens, choice, readStop: false);
     }
 
     /// <summary>The parameters a response object repeats, as the request gave them.</summary>
@@ -383,30 +283,6 @@ public sealed record OpenAiResponsesRequest(
         using var document = JsonDocument.Parse(bytes);
         return document.RootElement.Clone();
     }
-
-    private static OpenAiError? RequiredString(JsonElement item, string name, string param, out string? value)
-    {
-        value = item.TryGetProperty(name, out var element) && element.ValueKind == JsonValueKind.String ? element.GetString() : null;
-        return string.IsNullOrEmpty(value)
-            ? OpenAiError.BadRequest($"'{param}.{name}' is required.", $"{param}.{name}", "missing_required_parameter")
-            : null;
-    }
-
-    private static (string? Value, OpenAiError? Error) OptionalString(JsonElement root, string name) =>
-        !root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? (null, null)
-        : value.ValueKind == JsonValueKind.String ? (value.GetString(), null)
-        : (null, OpenAiError.BadRequest($"'{name}' must be a string.", name, "invalid_type"));
-
-    private static (bool Value, OpenAiError? Error) OptionalBoolean(JsonElement root, string name, bool fallback) =>
-        !root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? (fallback, null)
-        : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? (value.GetBoolean(), null)
-        : (fallback, OpenAiError.BadRequest($"'{name}' must be a boolean.", name, "invalid_type"));
-
-    private static (double? Value, OpenAiError? Error) OptionalNumber(JsonElement root, string name, double min, double max) =>
-        !root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? (null, null)
-        : value.TryGetDouble(out var number) && number >= min && number <= max ? (number, null)
-        : (null, OpenAiError.BadRequest(
-            $"'{name}' must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.", name, "invalid_value"));
 
     private static (OpenAiResponsesRequest? Request, OpenAiError? Error) Fail(string message, string? param, string code) =>
         (null, OpenAiError.BadRequest(message, param, code));
