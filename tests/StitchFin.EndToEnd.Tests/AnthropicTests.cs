@@ -75,7 +75,7 @@ public sealed class AnthropicTests(StitchFinSystem system)
     public async Task An_upstream_agent_answers_whole_and_streamed_with_its_model_and_usage()
     {
         var agent = await AgentAsync(
-            [UpstreamStep.Reply("Mars has two moons.", new UpstreamUsage(17, 6), reportedModel: "gpt-test-2026-01-01"),
+            [UpstreamStep.Reply("Mars has two moons.", new UpstreamUsage(17, 6, CachedTokens: 12), reportedModel: "gpt-test-2026-01-01"),
              UpstreamStep.Reply("Phobos and Deimos orbit Mars", new UpstreamUsage(20, 7), reportedModel: "gpt-test-2026-01-01")]);
         using var client = Client(agent.Tenant.ApiKey);
 
@@ -94,7 +94,8 @@ public sealed class AnthropicTests(StitchFinSystem system)
 
         Assert.Equal("gpt-test-2026-01-01", whole.Model.Raw());
         Assert.Equal("Mars has two moons.", ((TextBlock)Assert.Single(whole.Content).Value!).Text);
-        Assert.Equal((17L, 6L), (whole.Usage.InputTokens, whole.Usage.OutputTokens));
+        // Anthropic counts cache reads apart from input tokens; the upstream counted them within its prompt tokens.
+        Assert.Equal((5L, 12L, 6L), (whole.Usage.InputTokens, whole.Usage.CacheReadInputTokens, whole.Usage.OutputTokens));
         Assert.Equal(["Phobos ", "and ", "Deimos ", "orbit ", "Mars"], deltas);
         Assert.Equal("Phobos and Deimos orbit Mars", ((TextBlock)Assert.Single(streamed.Content).Value!).Text);
         Assert.Equal("gpt-test-2026-01-01", streamed.Model.Raw());

@@ -22,7 +22,7 @@ public sealed class ResponsesTests(StitchFinSystem system)
     public async Task A_response_is_the_upstreams_reply_stored_metered_and_continued_at_once_with_the_whole_conversation()
     {
         var agent = await UpstreamAgent.CreateAsync(system,
-            [UpstreamStep.Reply("Mars has two moons.", new UpstreamUsage(17, 6)), UpstreamStep.Reply("Phobos and Deimos.", new UpstreamUsage(30, 5))]);
+            [UpstreamStep.Reply("Mars has two moons.", new UpstreamUsage(17, 6, CachedTokens: 10)), UpstreamStep.Reply("Phobos and Deimos.", new UpstreamUsage(30, 5))]);
         var client = Client(agent);
 
         ResponseResult first = await client.CreateResponseAsync(new CreateResponseOptions(agent.Name, [ResponseItem.CreateUserMessageItem("How many moons has Mars?")]));
@@ -34,7 +34,7 @@ public sealed class ResponsesTests(StitchFinSystem system)
         });
 
         Assert.Equal(("Mars has two moons.", ResponseStatus.Completed, agent.Primary), (first.GetOutputText(), first.Status, first.Model));
-        Assert.Equal((17, 6, 23), (first.Usage.InputTokenCount, first.Usage.OutputTokenCount, first.Usage.TotalTokenCount));
+        Assert.Equal((17, 10, 6, 23), (first.Usage.InputTokenCount, first.Usage.InputTokenDetails.CachedTokenCount, first.Usage.OutputTokenCount, first.Usage.TotalTokenCount));
         Assert.Equal(("Phobos and Deimos.", first.Id), (second.GetOutputText(), second.PreviousResponseId));
         var requests = system.Upstream.RequestsFor(agent.Primary);
         Assert.Equal(2, requests.Count);
@@ -49,7 +49,7 @@ public sealed class ResponsesTests(StitchFinSystem system)
             requests[1].Messages);
 
         ResponseResult read = await client.GetResponseAsync(first.Id);
-        Assert.Equal((first.Id, "Mars has two moons.", 17), (read.Id, read.GetOutputText(), read.Usage.InputTokenCount));
+        Assert.Equal((first.Id, "Mars has two moons.", 17, 10), (read.Id, read.GetOutputText(), read.Usage.InputTokenCount, read.Usage.InputTokenDetails.CachedTokenCount));
         var inputItems = await client.GetResponseInputItemsAsync(second.Id).ToListAsync();
         Assert.Equal("Name them.", Assert.IsAssignableFrom<MessageResponseItem>(Assert.Single(inputItems)).Content[0].Text);
 

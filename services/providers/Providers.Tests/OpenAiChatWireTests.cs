@@ -49,6 +49,22 @@ public sealed class OpenAiChatWireTests
     }
 
     [Theory]
+    [InlineData("""{"prompt_tokens":120,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":96,"audio_tokens":0}}""", 96)]
+    [InlineData("""{"prompt_tokens":120,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":0}}""", 0)]
+    [InlineData("""{"prompt_tokens":120,"completion_tokens":5,"prompt_tokens_details":null}""", 0)]
+    [InlineData("""{"prompt_tokens":120,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":"96"}}""", 0)]
+    [InlineData("""{"prompt_tokens_details":{"cached_tokens":500},"prompt_tokens":120,"completion_tokens":5}""", 120)]
+    public void Cached_prompt_tokens_are_read_from_the_prompt_details_and_never_exceed_the_prompt(string usage, int cached)
+    {
+        Assert.True(OpenAiChatWire.TryRead(Encoding.UTF8.GetBytes($$"""{"choices":[],"usage":{{usage}}}"""), out var piece));
+
+        Assert.Equal(new ChatUsage(120, 5, cached), piece.Usage);
+        var written = OpenAiChatWire.Write(json => OpenAiChatWire.WriteUsageChunk(json, new ChatCompletionHeader("c", 1, "m"), piece.Usage!));
+        Assert.True(OpenAiChatWire.TryRead(written, out var reread));
+        Assert.Equal(piece.Usage, reread.Usage);
+    }
+
+    [Theory]
     [MemberData(nameof(Malformed))]
     public void Malformed_data_is_refused_not_half_read(string json)
     {

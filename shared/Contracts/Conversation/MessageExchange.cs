@@ -28,8 +28,18 @@ public sealed record TranscriptMessage(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ProviderAttempt>? Attempts = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCall>? ToolCalls = null);
 
-/// <summary>What an exchange cost: the provider and model that answered, tokens (upstream-reported unless estimated) and price.</summary>
-public sealed record MessageUsage(string Provider, int TokensIn, int TokensOut, decimal CostUsd, string? Model = null, bool UsageEstimated = false);
+/// <summary>
+/// What an exchange cost: the provider and model that answered, tokens (upstream-reported unless estimated; of the
+/// input, <see cref="CachedTokensIn"/> read from the upstream's cache) and price.
+/// </summary>
+public sealed record MessageUsage(
+    string Provider,
+    int TokensIn,
+    int TokensOut,
+    decimal CostUsd,
+    string? Model = null,
+    bool UsageEstimated = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int CachedTokensIn = 0);
 
 public static class Channels
 {

@@ -65,7 +65,8 @@ public sealed record ToolChoice(string Mode, string? Name = null)
 /// <summary>
 /// 200 answer (or the <c>completed</c> event of a stream): the reply of the target that answered, its usage and cost
 /// as priced by the provider catalogue, and every attempt made. <see cref="UsageEstimated"/> is true when the
-/// upstream reported no usage and the tokens were counted as the simulated vendors count them.
+/// upstream reported no usage and the tokens were counted as the simulated vendors count them;
+/// <see cref="CachedTokensIn"/> are the part of <see cref="TokensIn"/> the upstream reported reading from its cache.
 /// </summary>
 public sealed record CompletionResult(
     string Provider,
@@ -79,7 +80,8 @@ public sealed record CompletionResult(
     string FinishReason,
     int LatencyMs,
     IReadOnlyList<ProviderAttempt> Attempts,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCall>? ToolCalls = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCall>? ToolCalls = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int CachedTokensIn = 0);
 
 /// <summary>
 /// A completion that did not succeed: a problem answer's extensions, or the <c>failed</c> event of a stream.

@@ -8,7 +8,8 @@ namespace StitchFin.ServiceDefaults.OpenAi;
 /// <summary>What identifies one chat completion in every object and chunk of it.</summary>
 public readonly record struct ChatCompletionHeader(string Id, long Created, string Model);
 
-public sealed record ChatUsage(int PromptTokens, int CompletionTokens)
+/// <summary>Tokens as OpenAI counts them: <see cref="CachedPromptTokens"/> are the part of the prompt read from the upstream's cache.</summary>
+public sealed record ChatUsage(int PromptTokens, int CompletionTokens, int CachedPromptTokens = 0)
 {
     public int TotalTokens => PromptTokens + CompletionTokens;
 }
@@ -521,12 +522,18 @@ public static class OpenAiChatWire
         }
 
         int? prompt = null, completion = null;
+        var cached = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isPrompt = reader.ValueTextEquals("prompt_tokens"u8);
             var isCompletion = reader.ValueTextEquals("completion_tokens"u8);
+            var isPromptDetails = reader.ValueTextEquals("prompt_tokens_details"u8);
             reader.Read();
-            if (isPrompt || isCompletion)
+            if (isPromptDetails && reader.TokenType == JsonTokenType.StartObject)
+            {
+                cached = CachedTokens(ref reader);
+            }
+            else if (isPrompt || isCompletion)
             {
                 if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var tokens) || tokens < 0)
                 {
@@ -553,8 +560,29 @@ public static class OpenAiChatWire
             return false;
         }
 
-        usage = new ChatUsage(prompt.Value, completion.Value);
+        usage = new ChatUsage(prompt.Value, completion.Value, Math.Min(cached, prompt.Value));
         return true;
+    }
+
+    /// <summary><c>prompt_tokens_details.cached_tokens</c>; details an upstream words otherwise count as none cached.</summary>
+    private static int CachedTokens(ref Utf8JsonReader reader)
+    {
+        var cached = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCached = reader.ValueTextEquals("cached_tokens"u8);
+            reader.Read();
+            if (isCached && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var tokens) && tokens > 0)
+            {
+                cached = tokens;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return cached;
     }
 
     private static bool TryReadError(ref Utf8JsonReader reader, out ChatError? error)
@@ -617,6 +645,13 @@ public static class OpenAiChatWire
         json.WriteNumber("prompt_tokens", usage.PromptTokens);
         json.WriteNumber("completion_tokens", usage.CompletionTokens);
         json.WriteNumber("total_tokens", usage.TotalTokens);
+        if (usage.CachedPromptTokens > 0)
+        {
+            json.WriteStartObject("prompt_tokens_details");
+            json.WriteNumber("cached_tokens", usage.CachedPromptTokens);
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
     }
 

@@ -324,6 +324,14 @@ internal static class UpstreamWire
         w.WriteNumber("prompt_tokens", usage.PromptTokens);
         w.WriteNumber("completion_tokens", usage.CompletionTokens);
         w.WriteNumber("total_tokens", usage.TotalTokens);
+        if (usage.CachedTokens > 0)
+        {
+            w.WriteStartObject("prompt_tokens_details");
+            w.WriteNumber("cached_tokens", usage.CachedTokens);
+            w.WriteNumber("audio_tokens", 0);
+            w.WriteEndObject();
+        }
+
         w.WriteEndObject();
     }
 

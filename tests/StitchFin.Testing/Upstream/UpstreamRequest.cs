@@ -4,7 +4,7 @@ namespace StitchFin.Testing.Upstream;
 public sealed record UpstreamMessage(string Role, string Content);
 
 /// <summary>Token counts a <see cref="UpstreamStep"/> reports instead of the computed defaults.</summary>
-public sealed record UpstreamUsage(int PromptTokens, int CompletionTokens)
+public sealed record UpstreamUsage(int PromptTokens, int CompletionTokens, int CachedTokens = 0)
 {
     public int TotalTokens => PromptTokens + CompletionTokens;
 }

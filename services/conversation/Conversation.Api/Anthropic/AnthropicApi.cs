@@ -35,43 +35,15 @@ public static partial class AnthropicApi
         CurrentTenant tenant,
         IOptions<IdempotencyOptions> options)
     {
+        var (read, readError) = await AgentApiRequest.ReadAsync(
+            context, db, models, tenant, Parse, r => r.Model, Errors);
+        if (readError is not null)
+        {
+            return readError;
+        }
+
+        var (request, agentId, clientKey) = read!;
         var cancellationToken = context.RequestAborted;
-        var clientKey = context.Request.Headers[IdempotencyKey.HeaderName].ToString();
-        if (clientKey.Length > 0 && IdempotencyKey.Problem(clientKey) is { } keyProblem)
-        {
-            return AnthropicError.BadRequest(keyProblem);
-        }
-
-        AnthropicRequest request;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, cancellationToken);
-            var (parsed, error) = AnthropicMessages.Parse(document.RootElement);
-            if (error is not null)
-            {
-                return AnthropicError.BadRequest(error);
-            }
-
-            request = parsed!;
-        }
-        catch (JsonException ex)
-        {
-            return AnthropicError.BadRequest($"The request body is not valid JSON: {ex.Message}");
-        }
-
-        Guid agentId;
-        switch (await models.ResolveAsync(db, tenant.Id, request.Model, cancellationToken))
-        {
-            case AgentModels.Resolution.Found found:
-                agentId = found.AgentId;
-                break;
-            case AgentModels.Resolution.Ambiguous:
-                return AnthropicError.BadRequest(
-                    $"model: several agents are named '{request.Model}'; name the model by the agent's id (GET /v1/models lists them).");
-            default:
-                return AnthropicError.ModelNotFound(request.Model);
-        }
-
         var content = request.Content();
         if (MessageInput.ConversationProblem(content) is (var problem, _))
         {
@@ -108,6 +80,18 @@ public static partial class AnthropicApi
             default:
                 return Error(outcome, request.Model, options.Value);
         }
+    }
+
+    private static readonly AgentApiErrors<AnthropicError> Errors = new(
+        AnthropicError.BadRequest,
+        AnthropicError.BadRequest,
+        model => AnthropicError.BadRequest($"model: several agents are named '{model}'; name the model by the agent's id (GET /v1/models lists them)."),
+        AnthropicError.ModelNotFound);
+
+    private static (AnthropicRequest? Request, AnthropicError? Error) Parse(JsonElement root)
+    {
+        var (request, error) = AnthropicMessages.Parse(root);
+        return error is null ? (request, null) : (null, AnthropicError.BadRequest(error));
     }
 
     /// <summary>An exchange that did not answer, as Anthropic's clients expect to read it.</summary>

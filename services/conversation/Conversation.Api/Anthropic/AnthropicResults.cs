@@ -88,7 +88,7 @@ public sealed class AnthropicMessageStream(HttpResponse response, string request
         }
 
         await WriteAsync(AnthropicMessages.Events.MessageDelta,
-            AnthropicMessages.MessageDelta(reply.StopReason, reply.InputTokens, reply.OutputTokens), flush: false);
+            AnthropicMessages.MessageDelta(reply.StopReason, reply.InputTokens, reply.OutputTokens, reply.CacheReadInputTokens), flush: false);
         await WriteAsync(AnthropicMessages.Events.MessageStop, AnthropicMessages.MessageStop());
     }
 

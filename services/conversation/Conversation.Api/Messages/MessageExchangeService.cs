@@ -245,12 +245,13 @@ public sealed partial class MessageExchangeService(
             UsageEstimated = result.UsageEstimated,
             Attempts = JsonSerializer.Serialize(result.Attempts, JsonDefaults.JsonOptions),
             ToolCalls = result.ToolCalls is { Count: > 0 } calls ? JsonSerializer.Serialize(calls, JsonDefaults.JsonOptions) : null,
+            CachedTokensIn = result.CachedTokensIn > 0 ? result.CachedTokensIn : null,
         };
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new MessageExchange(
                 user.ToTranscriptMessage(),
                 assistant.ToTranscriptMessage(),
-                new MessageUsage(result.Provider, result.TokensIn, result.TokensOut, result.CostUsd, result.Model, result.UsageEstimated),
+                new MessageUsage(result.Provider, result.TokensIn, result.TokensOut, result.CostUsd, result.Model, result.UsageEstimated, result.CachedTokensIn),
                 result.Attempts),
             JsonDefaults.JsonOptions);
         var eventId = Guid.CreateVersion7(time.GetUtcNow());

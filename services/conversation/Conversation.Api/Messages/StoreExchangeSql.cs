@@ -28,13 +28,13 @@ public static class StoreExchangeSql
         ), stored AS (
             INSERT INTO messages (id, tenant_id, session_id, sequence, role, content, channel, created_at,
                 provider, fallback_used, tokens_in, tokens_out, cost_usd, latency_ms, model, finish_reason, usage_estimated, attempts,
-                input, tool_calls)
+                input, tool_calls, cached_tokens_in)
             SELECT $8, $1, $7, message_count - 1, '{SessionMessage.UserRole}', $9, $10, $11,
                 NULL::varchar, NULL::boolean, NULL::integer, NULL::integer, NULL::numeric, NULL::integer,
-                NULL::varchar, NULL::varchar, NULL::boolean, NULL::jsonb, $29, NULL::jsonb FROM session
+                NULL::varchar, NULL::varchar, NULL::boolean, NULL::jsonb, $29, NULL::jsonb, NULL::integer FROM session
             UNION ALL
             SELECT $12, $1, $7, message_count, '{SessionMessage.AssistantRole}', $14, $10, $13,
-                $15, $16, $17, $18, $19, $20, $25, $26, $27, $28, NULL::jsonb, $30 FROM session
+                $15, $16, $17, $18, $19, $20, $25, $26, $27, $28, NULL::jsonb, $30, $35 FROM session
         ), response AS (
             INSERT INTO responses (id, tenant_id, session_id, user_message_id, previous_response_id, request, input_items, created_at)
             SELECT $12, $1, $7, $8, $32, $33, $34, $13 FROM session WHERE $31
@@ -90,6 +90,9 @@ public static class StoreExchangeSql
                     : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
                 Nullable(response?.Request, NpgsqlDbType.Jsonb),
                 Nullable(response?.InputItems, NpgsqlDbType.Jsonb),
+                assistant.CachedTokensIn is { } cached
+                    ? Value(cached, NpgsqlDbType.Integer)
+                    : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
             },
         };
 

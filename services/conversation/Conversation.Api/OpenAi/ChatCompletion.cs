@@ -26,7 +26,7 @@ public sealed record ChatCompletion(ChatCompletionHeader Header, string Content,
             toolCalls,
             // A reply that calls tools stops for them, whatever an upstream that forgot to say so reported.
             toolCalls.Count > 0 && assistant.FinishReason is null or "stop" ? "tool_calls" : assistant.FinishReason ?? "stop",
-            new ChatUsage(exchange.Usage.TokensIn, exchange.Usage.TokensOut));
+            new ChatUsage(exchange.Usage.TokensIn, exchange.Usage.TokensOut, exchange.Usage.CachedTokensIn));
     }
 
     public static ChatCompletionHeader HeaderFor(Guid assistantMessageId, DateTimeOffset createdAt, string model) =>

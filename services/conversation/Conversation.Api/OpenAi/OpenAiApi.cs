@@ -34,43 +34,15 @@ public static class OpenAiApi
         CurrentTenant tenant,
         IOptions<IdempotencyOptions> options)
     {
+        var (read, readError) = await AgentApiRequest.ReadAsync(
+            context, db, models, tenant, ChatCompletionRequest.Parse, r => r.Model, OpenAiAgentApiErrors.Instance);
+        if (readError is not null)
+        {
+            return readError;
+        }
+
+        var (request, agentId, clientKey) = read!;
         var cancellationToken = context.RequestAborted;
-        var clientKey = context.Request.Headers[IdempotencyKey.HeaderName].ToString();
-        if (clientKey.Length > 0 && IdempotencyKey.Problem(clientKey) is { } keyProblem)
-        {
-            return OpenAiError.BadRequest(keyProblem, null, "invalid_idempotency_key");
-        }
-
-        ChatCompletionRequest request;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, cancellationToken);
-            var (parsed, error) = ChatCompletionRequest.Parse(document.RootElement);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            request = parsed!;
-        }
-        catch (JsonException ex)
-        {
-            return OpenAiError.BadRequest($"The request body is not valid JSON: {ex.Message}", null, "invalid_json");
-        }
-
-        Guid agentId;
-        switch (await models.ResolveAsync(db, tenant.Id, request.Model, cancellationToken))
-        {
-            case AgentModels.Resolution.Found found:
-                agentId = found.AgentId;
-                break;
-            case AgentModels.Resolution.Ambiguous:
-                return OpenAiError.BadRequest(
-                    $"Several agents are named '{request.Model}'; name the model by the agent's id (GET /v1/models lists them).", "model", "model_ambiguous");
-            default:
-                return OpenAiError.ModelNotFound(request.Model);
-        }
-
         var content = ConversationText.Flatten(request.Turns);
         if (MessageInput.ConversationProblem(content) is (var problem, var code))
         {

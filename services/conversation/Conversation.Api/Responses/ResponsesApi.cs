@@ -43,43 +43,15 @@ public static class ResponsesApi
         CurrentTenant tenant,
         IOptions<IdempotencyOptions> options)
     {
+        var (read, readError) = await AgentApiRequest.ReadAsync(
+            context, db, models, tenant, OpenAiResponsesRequest.Parse, r => r.Model, OpenAiAgentApiErrors.Instance);
+        if (readError is not null)
+        {
+            return readError;
+        }
+
+        var (request, agentId, clientKey) = read!;
         var cancellationToken = context.RequestAborted;
-        var clientKey = context.Request.Headers[IdempotencyKey.HeaderName].ToString();
-        if (clientKey.Length > 0 && IdempotencyKey.Problem(clientKey) is { } keyProblem)
-        {
-            return OpenAiError.BadRequest(keyProblem, null, "invalid_idempotency_key");
-        }
-
-        OpenAiResponsesRequest request;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, cancellationToken);
-            var (parsed, error) = OpenAiResponsesRequest.Parse(document.RootElement);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            request = parsed!;
-        }
-        catch (JsonException ex)
-        {
-            return OpenAiError.BadRequest($"The request body is not valid JSON: {ex.Message}", null, "invalid_json");
-        }
-
-        Guid agentId;
-        switch (await models.ResolveAsync(db, tenant.Id, request.Model, cancellationToken))
-        {
-            case AgentModels.Resolution.Found found:
-                agentId = found.AgentId;
-                break;
-            case AgentModels.Resolution.Ambiguous:
-                return OpenAiError.BadRequest(
-                    $"Several agents are named '{request.Model}'; name the model by the agent's id (GET /v1/models lists them).", "model", "model_ambiguous");
-            default:
-                return OpenAiError.ModelNotFound(request.Model);
-        }
-
         ResponseChain? chain = null;
         if (request.PreviousResponseId is { } previousId)
         {
@@ -214,7 +186,8 @@ public static class ResponsesApi
         }
 
         var assistant = found.Assistant.ToTranscriptMessage();
-        var usage = new MessageUsage(assistant.Provider!, assistant.TokensIn ?? 0, assistant.TokensOut ?? 0, assistant.CostUsd ?? 0, assistant.Model, assistant.UsageEstimated ?? false);
+        var usage = new MessageUsage(assistant.Provider!, assistant.TokensIn ?? 0, assistant.TokensOut ?? 0, assistant.CostUsd ?? 0, assistant.Model,
+            assistant.UsageEstimated ?? false, found.Assistant.CachedTokensIn ?? 0);
         return (found.Stored, assistant, usage);
     }
 

@@ -42,6 +42,9 @@ public sealed class SessionMessage
     /// <summary>The tools an assistant reply called, as JSON.</summary>
     public string? ToolCalls { get; init; }
 
+    /// <summary>Of <see cref="TokensIn"/>, those the upstream reported reading from its prompt cache (null: none reported).</summary>
+    public int? CachedTokensIn { get; init; }
+
     public TranscriptMessage ToTranscriptMessage() =>
         new(Id, Role, Content, Channel, CreatedAt, Provider, FallbackUsed, TokensIn, TokensOut, CostUsd, LatencyMs, Model, FinishReason, UsageEstimated,
             Attempts is null ? null : JsonSerializer.Deserialize<ProviderAttempt[]>(Attempts, JsonDefaults.JsonOptions),

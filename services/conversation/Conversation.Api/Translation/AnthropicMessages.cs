@@ -34,7 +34,8 @@ public sealed record AnthropicReply(
     IReadOnlyList<ToolCall> ToolCalls,
     string StopReason,
     int InputTokens,
-    int OutputTokens);
+    int OutputTokens,
+    int CacheReadInputTokens = 0);
 
 /// <summary>
 /// Anthropic's Messages API on the wire, both ways, with no I/O: a request body to <see cref="AnthropicRequest"/>
@@ -246,8 +247,10 @@ public static class AnthropicMessages
             assistant.Content,
             toolCalls,
             StopReason(assistant.FinishReason, toolCalls.Count > 0),
-            exchange.Usage.TokensIn,
-            exchange.Usage.TokensOut);
+            // Anthropic counts cache reads apart from input_tokens; OpenAI-compatible upstreams count them within.
+            exchange.Usage.TokensIn - exchange.Usage.CachedTokensIn,
+            exchange.Usage.TokensOut,
+            exchange.Usage.CachedTokensIn);
     }
 
     /// <summary>The assistant's tool calls as the exchange stored them (<c>TranscriptMessage.ToolCalls</c>).</summary>
@@ -307,7 +310,7 @@ public static class AnthropicMessages
         json.WriteEndArray();
         json.WriteString("stop_reason", reply.StopReason);
         json.WriteNull("stop_sequence");
-        WriteUsage(json, reply.InputTokens, reply.OutputTokens);
+        WriteUsage(json, reply.InputTokens, reply.OutputTokens, reply.CacheReadInputTokens);
         json.WriteEndObject();
     });
 
@@ -322,7 +325,7 @@ public static class AnthropicMessages
         json.WriteEndArray();
         json.WriteNull("stop_reason");
         json.WriteNull("stop_sequence");
-        WriteUsage(json, 0, 0);
+        WriteUsage(json, 0, 0, 0);
         json.WriteEndObject();
         json.WriteEndObject();
     });
@@ -376,7 +379,7 @@ public static class AnthropicMessages
     /// <c>message_delta</c>: the stop reason and the usage, cumulative as Anthropic sends it (input tokens included, since
     /// <c>message_start</c> could not know them).
     /// </summary>
-    public static byte[] MessageDelta(string stopReason, int inputTokens, int outputTokens) => Write(json =>
+    public static byte[] MessageDelta(string stopReason, int inputTokens, int outputTokens, int cacheReadInputTokens = 0) => Write(json =>
     {
         json.WriteStartObject();
         json.WriteString("type", Events.MessageDelta);
@@ -387,6 +390,11 @@ public static class AnthropicMessages
         json.WriteStartObject("usage");
         json.WriteNumber("input_tokens", inputTokens);
         json.WriteNumber("output_tokens", outputTokens);
+        if (cacheReadInputTokens > 0)
+        {
+            json.WriteNumber("cache_read_input_tokens", cacheReadInputTokens);
+        }
+
         json.WriteEndObject();
         json.WriteEndObject();
     });
@@ -945,12 +953,12 @@ public static class AnthropicMessages
         json.WriteEndObject();
     }
 
-    private static void WriteUsage(Utf8JsonWriter json, int inputTokens, int outputTokens)
+    private static void WriteUsage(Utf8JsonWriter json, int inputTokens, int outputTokens, int cacheReadInputTokens)
     {
         json.WriteStartObject("usage");
         json.WriteNumber("input_tokens", inputTokens);
         json.WriteNumber("output_tokens", outputTokens);
-        json.WriteNumber("cache_read_input_tokens", 0);
+        json.WriteNumber("cache_read_input_tokens", cacheReadInputTokens);
         json.WriteNumber("cache_creation_input_tokens", 0);
         json.WriteEndObject();
     }
@@ -985,5 +993,5 @@ public static class AnthropicMessages
 
     private sealed record StoredAssistant(Guid Id, string Content, string? Model, string? FinishReason, IReadOnlyList<ToolCall>? ToolCalls);
 
-    private sealed record StoredUsage(int TokensIn, int TokensOut, string? Model);
+    private sealed record StoredUsage(int TokensIn, int TokensOut, string? Model, int CachedTokensIn = 0);
 }

@@ -152,7 +152,7 @@ public static class OpenAiResponseObject
             json.WriteStartObject("usage");
             json.WriteNumber("input_tokens", usage.TokensIn);
             json.WriteStartObject("input_tokens_details");
-            json.WriteNumber("cached_tokens", 0);
+            json.WriteNumber("cached_tokens", usage.CachedTokensIn);
             json.WriteEndObject();
             json.WriteNumber("output_tokens", usage.TokensOut);
             json.WriteStartObject("output_tokens_details");

@@ -176,7 +176,7 @@ public sealed partial class CompletionEngine(
         var model = relay.Model ?? reply.Model ?? target.Model;
         return new CompletionOutcome(
             new CompletionResult(target.Provider.Name, model, fallbackUsed, text, tokensIn, tokensOut, estimated, cost, reply.FinishReason,
-                attempts[^1].LatencyMs, attempts, reply.ToolCalls),
+                attempts[^1].LatencyMs, attempts, reply.ToolCalls, reply.Usage?.CachedPromptTokens ?? 0),
             null,
             false);
     }

@@ -246,6 +246,10 @@ namespace StitchFin.Conversation.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("attempts");
 
+                    b.Property<int?>("CachedTokensIn")
+                        .HasColumnType("integer")
+                        .HasColumnName("cached_tokens_in");
+
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(16)
