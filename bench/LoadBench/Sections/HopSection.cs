@@ -34,6 +34,13 @@ public static class HopSection
         using var tenancyYarp1 = BenchHttp.ForInternal(yarp.Url, identity, 1);
         using var edgeMe1 = BenchHttp.ForEdge(system.EdgeUrl, context.Tenant.ApiKey, 1);
         var conversation1 = new EdgeConversationWorkload(edgeMessages1, context.AgentId, 1, options.MessagesPerSession);
+        AgentApiWorkload[] agentApis =
+        [
+            AgentApiWorkload.ChatCompletion(edgeMessages1, context.AgentId),
+            AgentApiWorkload.Response(edgeMessages1, context.AgentId),
+            AgentApiWorkload.Message(edgeMessages1, context.AgentId),
+        ];
+        var agentApiTargets = agentApis.Select(api => new HopTarget("edge → conversation → providers", 1, api.NextAsync, api.Operation)).ToArray();
 
         var providersDirect1Target = Completion("providers direct", 1, providersDirect1);
         var providersYarp1Target = Completion("providers via bare YARP", 1, providersYarp1);
@@ -45,10 +52,10 @@ public static class HopSection
         var edgeMe1Target = TenantsMe("edge → tenancy", edgeMe1);
 
         var results = new Dictionary<HopTarget, LoadResult>();
-        await MeasureInterleavedAsync([providersDirect1Target, providersYarp1Target, edgeMessages1Target], options, results, cancellationToken);
+        await MeasureInterleavedAsync([providersDirect1Target, providersYarp1Target, edgeMessages1Target, .. agentApiTargets], options, results, cancellationToken);
         await MeasureInterleavedAsync([providersDirectNTarget, providersYarpNTarget], options, results, cancellationToken);
         await MeasureInterleavedAsync([tenancyDirect1Target, tenancyYarp1Target, edgeMe1Target], options, results, cancellationToken);
-        context.CountAnswered(conversation1.MessagesAnswered);
+        context.CountAnswered(conversation1.MessagesAnswered + agentApis.Sum(api => api.MessagesAnswered));
 
         var output = context.Output;
         output.WriteLine("## 2. Per-hop latency");
@@ -58,7 +65,7 @@ public static class HopSection
             + "runs inside the bench process with default settings. `N` rows at the throughput run's concurrency.");
         output.WriteLine();
         var table = BenchContext.LoadTable("Path");
-        foreach (var target in new[] { providersDirect1Target, providersYarp1Target, edgeMessages1Target, providersDirectNTarget, providersYarpNTarget })
+        foreach (var target in (HopTarget[])[providersDirect1Target, providersYarp1Target, edgeMessages1Target, .. agentApiTargets, providersDirectNTarget, providersYarpNTarget])
         {
             BenchContext.AddLoadRow(table, $"{target.Label}: `{target.OperationName}`", target.Connections, results[target], target.OperationName);
         }
@@ -79,6 +86,12 @@ public static class HopSection
         var derived = new MarkdownTable("At p50", "1 connection>", $"{n} connections>");
         derived.Add("Edge + conversation add (end-to-end message − direct providers)",
             Format.DeltaMs(P50(edgeMessages1Target) - P50(providersDirect1Target)), Format.DeltaMs(endToEndN - P50(providersDirectNTarget)));
+        foreach (var target in agentApiTargets)
+        {
+            derived.Add($"Edge + conversation add for `{target.OperationName}` (whole reply − direct providers)",
+                Format.DeltaMs(P50(target) - P50(providersDirect1Target)), Format.None);
+        }
+
         derived.Add("Bare YARP hop in front of providers (YARP − direct)",
             Format.DeltaMs(P50(providersYarp1Target) - P50(providersDirect1Target)), Format.DeltaMs(P50(providersYarpNTarget) - P50(providersDirectNTarget)));
         derived.Add("Edge authentication and routing overhead (edge − direct tenancy, `GET /tenants/me`)",
@@ -105,7 +118,7 @@ public static class HopSection
     {
         foreach (var target in targets)
         {
-            Progress.Write($"section 2: warming up {target.Label} ({target.Connections} conn)");
+            Progress.Write($"section 2: warming up {target.Label}, {target.OperationName} ({target.Connections} conn)");
             await ClosedLoop.RunAsync(target.Connections, TimeSpan.Zero, TargetWarmup, target.Operation, cancellationToken);
         }
 
@@ -115,7 +128,7 @@ public static class HopSection
         {
             foreach (var target in targets)
             {
-                Progress.Write($"section 2: round {round}/{options.Rounds}, {target.Label} ({target.Connections} conn)");
+                Progress.Write($"section 2: round {round}/{options.Rounds}, {target.Label}, {target.OperationName} ({target.Connections} conn)");
                 rounds[target].Add(await ClosedLoop.RunAsync(target.Connections, RoundRamp, slice, target.Operation, cancellationToken));
             }
         }

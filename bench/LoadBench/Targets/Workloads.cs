@@ -97,3 +97,40 @@ public sealed class TenantsMeWorkload(HttpClient client)
         return await Requests.SendAsync(Operation, client, request, HttpStatusCode.OK, cancellationToken);
     }
 }
+
+/// <summary>
+/// One of the agent APIs through the edge (whole replies, no idempotency key): a chat completion, a response or an
+/// Anthropic message with the same question to the bench's agent, so their rows differ only by their translation.
+/// </summary>
+public sealed class AgentApiWorkload(HttpClient edge, string path, byte[] body)
+{
+    private const string Question = "Benchmark: summarise tomorrow's plan in one short line, please.";
+
+    private long _answered;
+
+    public string Operation { get; } = $"POST /{path}";
+
+    /// <summary>Every request answered 200: each is a metered exchange.</summary>
+    public long MessagesAnswered => Interlocked.Read(ref _answered);
+
+    public static AgentApiWorkload ChatCompletion(HttpClient edge, Guid agentId) => new(edge, "v1/chat/completions",
+        JsonSerializer.SerializeToUtf8Bytes(new { model = agentId.ToString(), messages = new[] { new { role = "user", content = Question } } }));
+
+    public static AgentApiWorkload Response(HttpClient edge, Guid agentId) => new(edge, "v1/responses",
+        JsonSerializer.SerializeToUtf8Bytes(new { model = agentId.ToString(), input = Question, store = false }));
+
+    public static AgentApiWorkload Message(HttpClient edge, Guid agentId) => new(edge, "v1/messages",
+        JsonSerializer.SerializeToUtf8Bytes(new { model = agentId.ToString(), max_tokens = 256, messages = new[] { new { role = "user", content = Question } } }));
+
+    public async Task<Outcome> NextAsync(int worker, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = BenchHttp.JsonBody(body) };
+        var outcome = await Requests.SendAsync(Operation, edge, request, HttpStatusCode.OK, cancellationToken);
+        if (outcome.Succeeded)
+        {
+            Interlocked.Increment(ref _answered);
+        }
+
+        return outcome;
+    }
+}
