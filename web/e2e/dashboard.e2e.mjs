@@ -23,6 +23,9 @@ const UPSTREAM_MODEL = process.env.UPSTREAM_MODEL || ''
 const UPSTREAM_REPLY = process.env.UPSTREAM_REPLY
 const UPSTREAM_REPLY_MODEL = process.env.UPSTREAM_REPLY_MODEL || ''
 
+// The mock server (e2e:mock) sends no security headers; against the real edge the policy must be there.
+const IS_EDGE = !process.env.MOCK_SERVER
+const cspViolations = []
 let passed = 0
 let failed = 0
 let page
@@ -133,7 +136,11 @@ async function main() {
     page = await context.newPage()
     page.setDefaultTimeout(15000)
     page.on('pageerror', (e) => log(`   [page error] ${e.message}`))
-    page.on('console', (m) => m.type() === 'error' && log(`   [console] ${m.text()}`))
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return
+      log(`   [console] ${m.text()}`)
+      if (m.text().includes('Content Security Policy')) cspViolations.push(m.text())
+    })
 
     await step('sign in: a bad key is refused, the tenant key is accepted', ['tenant'], async () => {
       await page.goto(`${EDGE}/`)
@@ -392,6 +399,13 @@ async function main() {
       await page.getByRole('dialog').getByRole('link', { name: 'Agents' }).click()
       await page.getByTestId('agent-row').first().waitFor()
       await shot('11-mobile-agents')
+    })
+
+    await step('every page ran under the edge\'s Content-Security-Policy without a violation', ['signedIn'], async () => {
+      const response = await page.request.get(`${EDGE}/`)
+      const policy = response.headers()['content-security-policy'] ?? ''
+      assert(IS_EDGE ? policy.includes("script-src 'self'") : true, `no Content-Security-Policy on the dashboard: ${JSON.stringify(response.headers())}`)
+      assert(cspViolations.length === 0, `violations: ${cspViolations.join(' | ')}`)
     })
 
     await step('sign out clears the key', ['signedIn'], async () => {

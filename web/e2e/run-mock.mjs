@@ -37,7 +37,7 @@ if (!up) {
 }
 
 const e2e = spawn(process.execPath, [join(here, 'dashboard.e2e.mjs')], {
-  env: { ...process.env, ...UPSTREAM, EDGE_URL, ADMIN_KEY },
+  env: { ...process.env, ...UPSTREAM, EDGE_URL, ADMIN_KEY, MOCK_SERVER: '1' },
   stdio: 'inherit',
 })
 const code = await new Promise((r) => e2e.on('exit', (c) => r(c ?? 1)))

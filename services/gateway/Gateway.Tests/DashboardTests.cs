@@ -24,11 +24,13 @@ public sealed class DashboardTests(GatewayFixture fixture) : IDisposable
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
             Assert.Equal(IndexHtml, await page.Content.ReadAsStringAsync());
+            AssertSecurityHeaders(page);
         }
 
         using var script = await client.GetAsync("/assets/app.js");
         Assert.Equal(HttpStatusCode.OK, script.StatusCode);
         Assert.Equal("console.log('app')", await script.Content.ReadAsStringAsync());
+        AssertSecurityHeaders(script);
 
         await ProblemAssert.IsProblemAsync(await client.GetAsync("/agents"), HttpStatusCode.Unauthorized);
         await ProblemAssert.IsProblemAsync(await client.GetAsync("/internal/keys"), HttpStatusCode.NotFound);
@@ -46,4 +48,14 @@ public sealed class DashboardTests(GatewayFixture fixture) : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_dist, recursive: true);
+
+    private static void AssertSecurityHeaders(HttpResponseMessage response)
+    {
+        var policy = string.Join(", ", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self';", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", policy, StringComparison.Ordinal);
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+    }
 }
