@@ -346,7 +346,7 @@ export const api = {
   updateAgent: (id: string, input: AgentInput) => json<Agent>('PUT', `/agents/${enc(id)}`, { body: input }),
   deleteAgent: (id: string) => json<void>('DELETE', `/agents/${enc(id)}`),
 
-  listSessions: (params: { agentId?: string; limit?: number; before?: string } = {}) =>
+  listSessions: (params: { agentId?: string; limit?: number; before?: string; beforeId?: string } = {}) =>
     json<Session[]>('GET', `/sessions${query({ limit: 50, ...params })}`),
   getSession: (id: string) => json<Session>('GET', `/sessions/${enc(id)}`),
   createSession: (agentId: string) => json<Session>('POST', '/sessions', { body: { agentId } }),

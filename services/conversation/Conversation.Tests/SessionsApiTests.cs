@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using System.Text.Json.Nodes;
 using StitchFin.Conversation.Tests.Infrastructure;
@@ -54,6 +55,31 @@ public sealed class SessionsApiTests(ConversationFixture fixture) : IClassFixtur
         Assert.Equal([a1], Ids(await tenant.GetOkAsync($"/sessions?agentId={agentA}&limit=5&before={cursor}")));
         Assert.Empty(Ids(await tenant.GetOkAsync("/sessions?before=2000-01-01T00:00:00Z")));
         Assert.Empty(Ids(await tenant.GetOkAsync($"/sessions?agentId={Guid.NewGuid()}")));
+    }
+
+    [Fact]
+    public async Task Paging_by_the_last_sessions_time_and_id_skips_none_created_in_the_same_microsecond()
+    {
+        var tenant = fixture.NewTenant();
+        var agent = await tenant.CreateAgentAsync();
+        Guid[] ids = [await tenant.CreateSessionAsync(agent), await tenant.CreateSessionAsync(agent), await tenant.CreateSessionAsync(agent)];
+        var sameMicrosecond = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddTicks(4560);
+        await fixture.WithDbAsync(db => db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteUpdateAsync(u => u.SetProperty(s => s.CreatedAt, sameMicrosecond)));
+
+        var seen = new List<Guid>();
+        var page = await tenant.GetOkAsync($"/sessions?agentId={agent}&limit=1");
+        while (page.AsArray().Count > 0)
+        {
+            var last = page.AsArray()[^1]!;
+            seen.AddRange(Ids(page));
+            page = await tenant.GetOkAsync($"/sessions?agentId={agent}&limit=1"
+                + $"&before={Uri.EscapeDataString(last["createdAt"]!.GetValue<string>())}&beforeId={last["id"]}");
+        }
+
+        Assert.Equal(3, seen.Count);
+        Assert.Equal(ids.ToHashSet(), seen.ToHashSet());
+        // Without the id a page goes on strictly before the time, as before: the other two sessions would be skipped.
+        Assert.Empty(Ids(await tenant.GetOkAsync($"/sessions?agentId={agent}&before={Uri.EscapeDataString(sameMicrosecond.ToString("O"))}")));
     }
 
     [Theory]

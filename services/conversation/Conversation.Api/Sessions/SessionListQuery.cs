@@ -2,13 +2,17 @@ using System.Globalization;
 
 namespace StitchFin.Conversation.Sessions;
 
-/// <summary>The parsed query of GET /sessions; parsing by hand gives field-level errors instead of a bare 400.</summary>
-public sealed record SessionListQuery(Guid? AgentId, int Limit, DateTimeOffset? Before)
+/// <summary>
+/// The parsed query of GET /sessions; parsing by hand gives field-level errors instead of a bare 400. A page goes on
+/// from the last session of the one before: <see cref="Before"/> its <c>createdAt</c> and <see cref="BeforeId"/> its
+/// id, which orders sessions created in the same microsecond.
+/// </summary>
+public sealed record SessionListQuery(Guid? AgentId, int Limit, DateTimeOffset? Before, Guid? BeforeId = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 100;
 
-    public static SessionListQuery Parse(string? agentId, string? limit, string? before, out Dictionary<string, string[]> errors)
+    public static SessionListQuery Parse(string? agentId, string? limit, string? before, string? beforeId, out Dictionary<string, string[]> errors)
     {
         errors = [];
         Guid? agent = null;
@@ -43,6 +47,23 @@ public sealed record SessionListQuery(Guid? AgentId, int Limit, DateTimeOffset? 
             }
         }
 
-        return new SessionListQuery(agent, size, cursor);
+        Guid? cursorId = null;
+        if (beforeId is not null)
+        {
+            if (before is null)
+            {
+                errors["beforeId"] = ["beforeId goes with before: the createdAt and id of the last session of the previous page."];
+            }
+            else if (Guid.TryParse(beforeId, out var parsed))
+            {
+                cursorId = parsed;
+            }
+            else
+            {
+                errors["beforeId"] = ["beforeId must be a UUID."];
+            }
+        }
+
+        return new SessionListQuery(agent, size, cursor, cursorId);
     }
 }

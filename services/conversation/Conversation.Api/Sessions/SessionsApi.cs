@@ -39,9 +39,9 @@ public static class SessionsApi
     }
 
     public static async Task<Results<Ok<List<SessionResponse>>, ValidationProblem>> ListSessions(
-        string? agentId, string? limit, string? before, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+        string? agentId, string? limit, string? before, string? beforeId, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
     {
-        var query = SessionListQuery.Parse(agentId, limit, before, out var errors);
+        var query = SessionListQuery.Parse(agentId, limit, before, beforeId, out var errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -53,9 +53,13 @@ public static class SessionsApi
             sessions = sessions.Where(s => s.AgentId == agent);
         }
 
-        if (query.Before is { } cursor)
+        if (query is { Before: { } cursor, BeforeId: { } cursorId })
         {
-            sessions = sessions.Where(s => s.CreatedAt < cursor);
+            sessions = sessions.Where(s => s.CreatedAt < cursor || (s.CreatedAt == cursor && s.Id.CompareTo(cursorId) < 0));
+        }
+        else if (query.Before is { } time)
+        {
+            sessions = sessions.Where(s => s.CreatedAt < time);
         }
 
         var page = await sessions

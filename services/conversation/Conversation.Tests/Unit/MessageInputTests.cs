@@ -74,7 +74,7 @@ public sealed class MessageInputTests
     [InlineData("0193a1b2-0000-7000-8000-000000000001", null, "2026-11-27T22:30:00Z", 50)]
     public void Session_list_query_accepts_valid_values(string? agentId, string? limit, string? before, int expectedLimit)
     {
-        var query = SessionListQuery.Parse(agentId, limit, before, out var errors);
+        var query = SessionListQuery.Parse(agentId, limit, before, null, out var errors);
         Assert.Empty(errors);
         Assert.Equal(expectedLimit, query.Limit);
         if (before is not null)
@@ -91,9 +91,11 @@ public sealed class MessageInputTests
     [InlineData(null, "ten", null, "limit")]
     [InlineData(null, "", null, "limit")]
     [InlineData(null, null, "yesterday", "before")]
-    public void Session_list_query_rejects_bad_values(string? agentId, string? limit, string? before, string field)
+    [InlineData(null, null, null, "beforeId", "0193a1b2-0000-7000-8000-000000000001")]
+    [InlineData(null, null, "2026-11-27T22:30:00Z", "beforeId", "not-a-uuid")]
+    public void Session_list_query_rejects_bad_values(string? agentId, string? limit, string? before, string field, string? beforeId = null)
     {
-        SessionListQuery.Parse(agentId, limit, before, out var errors);
+        SessionListQuery.Parse(agentId, limit, before, beforeId, out var errors);
         Assert.Equal([field], errors.Keys);
     }
 }

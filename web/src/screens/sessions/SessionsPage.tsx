@@ -9,8 +9,9 @@ import { NewSessionForm } from './NewSessionForm'
 
 const PAGE = 50
 
+/** The server's order: newest first, then by id (as PostgreSQL orders UUIDs), so the last is the next page's cursor. */
 function sortNewestFirst(sessions: Session[]): Session[] {
-  return [...sessions].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+  return [...sessions].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
 }
 
 export function SessionsPage({ agentId }: { agentId?: string }) {
@@ -20,10 +21,10 @@ export function SessionsPage({ agentId }: { agentId?: string }) {
 
   const loadMore = async () => {
     const list = sessions.data ?? []
-    const before = list[list.length - 1]?.createdAt
+    const last = list[list.length - 1]
     setMore({ busy: true, done: false, error: null })
     try {
-      const next = await api.listSessions({ agentId, limit: PAGE, before })
+      const next = await api.listSessions({ agentId, limit: PAGE, before: last?.createdAt, beforeId: last?.id })
       sessions.setData((prev) => sortNewestFirst([...(prev ?? []), ...next.filter((n) => !prev?.some((p) => p.id === n.id))]))
       setMore({ busy: false, done: next.length < PAGE, error: null })
     } catch (e) {
