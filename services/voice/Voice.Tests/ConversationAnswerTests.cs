@@ -58,7 +58,7 @@ public sealed class ConversationAnswerTests(VoiceHost host) : IClassFixture<Voic
     }
 
     [Fact]
-    public async Task Unreachable_conversation_is_a_503_problem()
+    public async Task Unreachable_conversation_is_a_503_problem_that_names_no_address()
     {
         await using var factory = new ServiceFactory<Program>(VoiceHost.Configuration(ClosedPort(), "beep"));
         var content = new ByteArrayContent(Recordings.Sine(1));
@@ -67,7 +67,10 @@ public sealed class ConversationAnswerTests(VoiceHost host) : IClassFixture<Voic
         using var response = await factory.CreateClientFor(Guid.NewGuid()).PostAsync($"/sessions/{Guid.NewGuid()}/voice", content);
 
         var body = await Problems.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
-        Assert.Contains("unreachable", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var detail = body.GetProperty("detail").GetString();
+        Assert.Contains("unreachable", detail, StringComparison.Ordinal);
+        // Internal addresses stay in the log.
+        Assert.DoesNotContain("127.0.0.1", detail, StringComparison.Ordinal);
     }
 
     /// <summary>A loopback port that was just free: connecting to it is refused.</summary>

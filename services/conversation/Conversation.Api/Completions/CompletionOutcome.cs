@@ -20,5 +20,7 @@ public abstract record CompletionOutcome
     public sealed record TargetNotConfigured(string Detail) : CompletionOutcome;
 
     /// <summary>Providers could not be reached, timed out, or answered something unexpected.</summary>
-    public sealed record ProvidersUnavailable(string Detail) : CompletionOutcome;
+    /// <param name="Detail">What the client is told: never an address or an exception's text.</param>
+    /// <param name="Cause">What only the log is told (the exception's message).</param>
+    public sealed record ProvidersUnavailable(string Detail, string? Cause = null) : CompletionOutcome;
 }

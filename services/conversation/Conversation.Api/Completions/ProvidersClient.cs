@@ -56,7 +56,7 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
                 var opened = await ProviderStream.OpenAsync(response, http.Timeout, time);
                 if (opened is null)
                 {
-                    return new CompletionOutcome.ProvidersUnavailable("Providers sent a stream without a start.");
+                    return new CompletionOutcome.ProvidersUnavailable("The providers service sent a stream without a start.");
                 }
 
                 response = null;
@@ -68,7 +68,7 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
                 case HttpStatusCode.OK:
                     var result = await response.Content.ReadFromJsonAsync<CompletionResult>(JsonDefaults.JsonOptions, cancellationToken);
                     return result is null
-                        ? new CompletionOutcome.ProvidersUnavailable("Providers answered 200 without a completion.")
+                        ? new CompletionOutcome.ProvidersUnavailable("The providers service answered without a completion.")
                         : new CompletionOutcome.Succeeded(result);
                 case HttpStatusCode.BadGateway:
                     var failed = await response.Content.ReadFromJsonAsync<CompletionFailed>(JsonDefaults.JsonOptions, cancellationToken);
@@ -79,20 +79,20 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
                     // Providers validates targets against its catalogue: the agent names one it no longer has.
                     return new CompletionOutcome.TargetNotConfigured(ValidationMessages(await response.Content.ReadAsStringAsync(cancellationToken)));
                 default:
-                    return new CompletionOutcome.ProvidersUnavailable($"Providers answered {(int)response.StatusCode}.");
+                    return new CompletionOutcome.ProvidersUnavailable($"The providers service answered {(int)response.StatusCode}.");
             }
         }
         catch (HttpRequestException ex)
         {
-            return new CompletionOutcome.ProvidersUnavailable($"Providers could not be reached: {ex.Message}");
+            return new CompletionOutcome.ProvidersUnavailable("The providers service could not be reached.", ex.Message);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new CompletionOutcome.ProvidersUnavailable($"Providers did not answer within {http.Timeout.TotalSeconds:0} s.");
+            return new CompletionOutcome.ProvidersUnavailable($"The providers service did not answer within {http.Timeout.TotalSeconds:0} s.");
         }
         catch (JsonException ex)
         {
-            return new CompletionOutcome.ProvidersUnavailable($"Providers answered unreadable JSON: {ex.Message}");
+            return new CompletionOutcome.ProvidersUnavailable("The providers service answered unreadably.", ex.Message);
         }
         finally
         {

@@ -163,7 +163,7 @@ public sealed partial class MessageExchangeService(
                 LogTargetNotConfigured(target.AgentId, notConfigured.Detail);
                 return new ExchangeOutcome.ProviderNotConfigured(notConfigured.Detail);
             case CompletionOutcome.ProvidersUnavailable unavailable:
-                LogProvidersUnavailable(target.SessionId, unavailable.Detail);
+                LogProvidersUnavailable(target.SessionId, unavailable.Detail, unavailable.Cause);
                 return new ExchangeOutcome.ProvidersUnavailable(unavailable.Detail);
             default:
                 throw new UnreachableException();
@@ -284,8 +284,8 @@ public sealed partial class MessageExchangeService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Every provider attempt failed for session {SessionId} ({Attempts} attempts); the key is released")]
     private partial void LogProvidersFailed(Guid sessionId, int attempts);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Providers unavailable for session {SessionId}: {Reason}; the key is released")]
-    private partial void LogProvidersUnavailable(Guid sessionId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Providers unavailable for session {SessionId}: {Reason} ({Cause}); the key is released")]
+    private partial void LogProvidersUnavailable(Guid sessionId, string reason, string? cause);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} names a provider or model that is not configured: {Detail}")]
     private partial void LogTargetNotConfigured(Guid agentId, string detail);

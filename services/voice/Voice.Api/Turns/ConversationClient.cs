@@ -22,7 +22,7 @@ public abstract record ConversationOutcome
 }
 
 /// <summary>Conversation's idempotent internal message path, called with the caller's identity re-signed.</summary>
-public sealed class ConversationClient(HttpClient http)
+public sealed partial class ConversationClient(HttpClient http, ILogger<ConversationClient> logger)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -53,7 +53,8 @@ public sealed class ConversationClient(HttpClient http)
         }
         catch (HttpRequestException e)
         {
-            return new ConversationOutcome.Unavailable($"conversation is unreachable ({e.Message})");
+            LogUnreachable(logger, e.Message);
+            return new ConversationOutcome.Unavailable("conversation is unreachable");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -61,9 +62,17 @@ public sealed class ConversationClient(HttpClient http)
         }
         catch (JsonException e)
         {
-            return new ConversationOutcome.Unreadable($"conversation answered an unreadable exchange ({e.Message})");
+            LogUnreadable(logger, e.Message);
+            return new ConversationOutcome.Unreadable("conversation answered an unreadable exchange");
         }
     }
+
+    // The exception's text names addresses: it goes to the log, never to the client.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation is unreachable: {Cause}")]
+    private static partial void LogUnreachable(ILogger logger, string cause);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation answered an unreadable exchange: {Cause}")]
+    private static partial void LogUnreadable(ILogger logger, string cause);
 
     private static bool IsReplay(HttpResponseHeaders headers) =>
         headers.TryGetValues(ReplayedHeader, out var values) && values.Any(v => string.Equals(v, "true", StringComparison.OrdinalIgnoreCase));
