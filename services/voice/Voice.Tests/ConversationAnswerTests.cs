@@ -35,7 +35,7 @@ public sealed class ConversationAnswerTests(VoiceHost host) : IClassFixture<Voic
     }
 
     [Fact]
-    public async Task A_conflict_passes_through()
+    public async Task A_conflict_passes_through_with_its_retry_after()
     {
         const string problem = """{"title":"Request in progress","status":409,"detail":"The first request with this key is still running.","traceId":"t"}""";
         var session = host.Conversation.NewFailingSession(409, problem);
@@ -44,6 +44,7 @@ public sealed class ConversationAnswerTests(VoiceHost host) : IClassFixture<Voic
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal(problem, await response.Content.ReadAsStringAsync());
+        Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

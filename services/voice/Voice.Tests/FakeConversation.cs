@@ -96,6 +96,11 @@ public sealed class FakeConversation : IAsyncDisposable
 
         if (script.FailureStatus is { } failure)
         {
+            if (failure is StatusCodes.Status409Conflict or StatusCodes.Status503ServiceUnavailable)
+            {
+                context.Response.Headers.RetryAfter = "2";
+            }
+
             await WriteAsync(context, failure, "application/problem+json", System.Text.Encoding.UTF8.GetBytes(script.FailureProblem!));
             return;
         }

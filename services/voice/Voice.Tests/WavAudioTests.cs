@@ -15,6 +15,28 @@ public sealed class WavAudioTests
     }
 
     [Fact]
+    public void The_duration_comes_from_the_samples_not_from_a_declared_byte_rate()
+    {
+        var recording = Recordings.Sine(61);
+        // The canonical header's byte rate (offset 28), declared ten times too high: 61 s would read as 6.1 s.
+        BitConverter.TryWriteBytes(recording.AsSpan(28, 4), BitConverter.ToInt32(recording, 28) * 10);
+
+        var inspection = WavAudio.Inspect(recording);
+
+        Assert.Equal(400, inspection.Rejection!.Status);
+        Assert.Contains("61 s", inspection.Rejection.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_block_align_that_does_not_fit_the_channels_and_sample_size_is_refused()
+    {
+        var recording = Recordings.Sine(1);
+        BitConverter.TryWriteBytes(recording.AsSpan(32, 2), (short)7);
+
+        Assert.Equal(400, WavAudio.Inspect(recording).Rejection!.Status);
+    }
+
+    [Fact]
     public void Stereo_pcm_is_accepted()
     {
         var inspection = WavAudio.Inspect(Recordings.Stereo(1));

@@ -55,7 +55,8 @@ public static class WavAudio
                 return Rejected(AudioRejection.Invalid($"The WAV is encoded as {format.Encoding}; only uncompressed PCM is accepted."));
             }
 
-            if (format.Channels < 1 || format.SampleRate < 1 || format.BlockAlign < 1 || format.AverageBytesPerSecond < 1)
+            if (format.Channels < 1 || format.SampleRate < 1 || format.BitsPerSample < 1
+                || format.BlockAlign != format.Channels * ((format.BitsPerSample + 7) / 8))
             {
                 return Rejected(AudioRejection.Invalid(
                     $"The WAV format is inconsistent ({format.Channels} channels, {format.SampleRate} Hz, block align {format.BlockAlign})."));
@@ -68,7 +69,8 @@ public static class WavAudio
                     $"The WAV is truncated: its data chunk declares {reader.Length} bytes but only {available} are present."));
             }
 
-            var duration = TimeSpan.FromSeconds((double)reader.Length / format.AverageBytesPerSecond);
+            // From the samples themselves: a header's declared byte rate could make a long recording look short.
+            var duration = TimeSpan.FromSeconds((double)(reader.Length / format.BlockAlign) / format.SampleRate);
             return new WavInspection(new WavInfo(format, duration, reader.Length), null);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException or ArgumentException or IOException)

@@ -11,8 +11,8 @@ public abstract record ConversationOutcome
     /// <summary>201: the exchange, and whether conversation replayed a stored answer for this idempotency key.</summary>
     public sealed record Exchanged(MessageExchange Exchange, bool Replayed) : ConversationOutcome;
 
-    /// <summary>Any other answer (404, 409, 422, 400, 502 with attempts, ...), to be passed through unchanged.</summary>
-    public sealed record Refused(int Status, string? ContentType, byte[] Body) : ConversationOutcome;
+    /// <summary>Any other answer (404, 409, 422, 400, 502 with attempts, ...), to be passed through unchanged, its <c>Retry-After</c> too.</summary>
+    public sealed record Refused(int Status, string? ContentType, byte[] Body, string? RetryAfter = null) : ConversationOutcome;
 
     /// <summary>Conversation said 2xx but its body is not a <see cref="MessageExchange"/>.</summary>
     public sealed record Unreadable(string Reason) : ConversationOutcome;
@@ -43,7 +43,8 @@ public sealed partial class ConversationClient(HttpClient http, ILogger<Conversa
                 return new ConversationOutcome.Refused(
                     (int)response.StatusCode,
                     response.Content.Headers.ContentType?.ToString(),
-                    await response.Content.ReadAsByteArrayAsync(cancellationToken));
+                    await response.Content.ReadAsByteArrayAsync(cancellationToken),
+                    response.Headers.RetryAfter?.ToString());
             }
 
             var exchange = await response.Content.ReadFromJsonAsync<MessageExchange>(SharedDefaults.JsonOptions, cancellationToken);

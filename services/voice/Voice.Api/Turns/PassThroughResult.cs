@@ -1,13 +1,18 @@
 namespace StitchFin.Voice.Turns;
 
-/// <summary>Conversation's own answer (status, content type and body), relayed byte for byte.</summary>
-public sealed class PassThroughResult(int status, string? contentType, byte[] body) : IResult
+/// <summary>Conversation's own answer (status, content type, body and <c>Retry-After</c>), relayed byte for byte.</summary>
+public sealed class PassThroughResult(int status, string? contentType, byte[] body, string? retryAfter = null) : IResult
 {
     public int StatusCode => status;
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.StatusCode = status;
+        if (retryAfter is not null)
+        {
+            httpContext.Response.Headers.RetryAfter = retryAfter;
+        }
+
         if (body.Length == 0)
         {
             // Nothing to relay: the status-code-pages middleware writes a problem for the bare status.

@@ -76,7 +76,7 @@ public static class VoiceTurnsApi
         {
             return outcome switch
             {
-                ConversationOutcome.Refused refused => new PassThroughResult(refused.Status, refused.ContentType, refused.Body),
+                ConversationOutcome.Refused refused => new PassThroughResult(refused.Status, refused.ContentType, refused.Body, refused.RetryAfter),
                 ConversationOutcome.Unreadable unreadable => TypedResults.Problem(
                     detail: $"The spoken turn could not be answered because {unreadable.Reason}.",
                     statusCode: StatusCodes.Status502BadGateway,
