@@ -16,6 +16,21 @@ public sealed class EdgeOptions
     public EdgeRateLimitOptions RateLimit { get; set; } = new();
 
     public EdgeApiKeyOptions ApiKeys { get; set; } = new();
+
+    public EdgeFailedAuthenticationOptions FailedAuthentication { get; set; } = new();
+}
+
+/// <summary>
+/// How many wrong keys (API or admin) one client address may send: a burst of <see cref="TokenLimit"/>, then
+/// <see cref="TokensPerPeriod"/> per period; beyond it, 429 without a look at the key.
+/// </summary>
+public sealed class EdgeFailedAuthenticationOptions
+{
+    public int TokenLimit { get; set; } = 50;
+
+    public int TokensPerPeriod { get; set; } = 10;
+
+    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public sealed class EdgeCorsOptions

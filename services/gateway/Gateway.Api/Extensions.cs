@@ -45,6 +45,7 @@ public static class Extensions
         });
         services.AddSingleton<TenancyKeyClient>();
         services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ApiKeyUsageTracker>();
         services.AddEdgeAuthentication();
         services.AddEdgeRateLimiting();

@@ -9,11 +9,13 @@ namespace StitchFin.Gateway.ApiKeys;
 /// <summary>
 /// The edge's verified-key cache. Entries are keyed by the SHA-256 of the key (never the plaintext); concurrent
 /// misses for one key share a single tenancy call; a revocation evicts through a key id index and is remembered
-/// long enough that a verification already in flight cannot put the revoked key back.
+/// long enough that a verification already in flight cannot put the revoked key back. Unknown keys are remembered in
+/// a cache of their own, so a flood of them can never push a verified key out.
 /// </summary>
 public sealed class ApiKeyVerifier : IDisposable
 {
     private readonly MemoryCache _cache;
+    private readonly MemoryCache _unknown;
     private readonly ConcurrentDictionary<string, Lazy<Task<VerifiedKey?>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, string> _cacheKeyByKeyId = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _revokedUntil = new();
@@ -28,6 +30,7 @@ public sealed class ApiKeyVerifier : IDisposable
         _time = time;
         _options = options.Value.ApiKeys;
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.CacheSizeLimit });
+        _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.CacheSizeLimit });
         _onEvicted = OnEvicted;
     }
 
@@ -45,8 +48,19 @@ public sealed class ApiKeyVerifier : IDisposable
             return ValueTask.FromResult<VerifiedKey?>(null);
         }
 
+        if (_unknown.TryGetValue(cacheKey, out CachedVerification? unknown) && unknown!.ExpiresAt > _time.GetUtcNow())
+        {
+            return ValueTask.FromResult<VerifiedKey?>(null);
+        }
+
         return new ValueTask<VerifiedKey?>(VerifyMissAsync(cacheKey, apiKey, requestId, cancellationToken));
     }
+
+    /// <summary>The key when it is verified and cached (no call to tenancy), for a client whose wrong keys are limited.</summary>
+    public VerifiedKey? Cached(string apiKey) =>
+        _cache.TryGetValue(CacheKeyOf(apiKey), out CachedVerification? cached) && cached!.ExpiresAt > _time.GetUtcNow() && !IsRevoked(cached.Key)
+            ? cached.Key
+            : null;
 
     /// <summary>Forgets a revoked key now, and refuses it for a while whatever a late verification says.</summary>
     public void Evict(Guid keyId)
@@ -71,10 +85,15 @@ public sealed class ApiKeyVerifier : IDisposable
     public void Clear()
     {
         _cache.Clear();
+        _unknown.Clear();
         _cacheKeyByKeyId.Clear();
     }
 
-    public void Dispose() => _cache.Dispose();
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _unknown.Dispose();
+    }
 
     private async Task<VerifiedKey?> VerifyMissAsync(string cacheKey, string apiKey, string requestId, CancellationToken cancellationToken)
     {
@@ -115,7 +134,7 @@ public sealed class ApiKeyVerifier : IDisposable
     private void Store(string cacheKey, VerifiedKey? key)
     {
         var lifetime = key is null ? _options.NegativeCacheDuration : _options.CacheDuration;
-        using var entry = _cache.CreateEntry(cacheKey);
+        using var entry = (key is null ? _unknown : _cache).CreateEntry(cacheKey);
         entry.Value = new CachedVerification(key, _time.GetUtcNow() + lifetime);
         entry.AbsoluteExpirationRelativeToNow = lifetime;
         entry.Size = 1;

@@ -13,7 +13,8 @@ public sealed class AdminKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptionsMonitor<EdgeOptions> edge)
+    IOptionsMonitor<EdgeOptions> edge,
+    FailedAuthenticationLimiter failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AdminKey";
@@ -27,8 +28,14 @@ public sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
+        if (!failures.MayTry(Context))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("Too many failed authentications from this address."));
+        }
+
         if (!Matches(given, edge.CurrentValue.AdminKey))
         {
+            failures.Failed(Context);
             return Task.FromResult(AuthenticateResult.Fail("The admin key is wrong."));
         }
 
@@ -38,6 +45,11 @@ public sealed class AdminKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (await failures.TryWriteLimitedAsync(Context))
+        {
+            return;
+        }
+
         var result = await HandleAuthenticateOnceSafeAsync();
         await EdgeProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Unauthorized",
             result.Failure?.Message ?? $"This call requires the {AdminKeyHeader} header.");

@@ -17,7 +17,8 @@ public sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyVerifier verifier,
-    ApiKeyUsageTracker usage)
+    ApiKeyUsageTracker usage,
+    FailedAuthenticationLimiter failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -35,13 +36,20 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (apiKey.Length > MaxKeyLength)
         {
-            return AuthenticateResult.Fail("The API key is malformed.");
+            return failures.MayTry(Context) ? Failed("The API key is malformed.") : Limited();
         }
 
         VerifiedKey? verified;
         try
         {
-            verified = await verifier.VerifyAsync(apiKey, RequestIds.Get(Context), Context.RequestAborted);
+            // A client over its budget of wrong keys still gets in with a key the edge has already verified.
+            verified = failures.MayTry(Context)
+                ? await verifier.VerifyAsync(apiKey, RequestIds.Get(Context), Context.RequestAborted)
+                : verifier.Cached(apiKey);
+            if (verified is null && failures.IsLimited(Context))
+            {
+                return Limited();
+            }
         }
         catch (TenancyUnavailableException)
         {
@@ -55,7 +63,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (verified is null)
         {
-            return AuthenticateResult.Fail("The API key is unknown or revoked.");
+            return Failed("The API key is unknown or revoked.");
         }
 
         usage.RecordUse(verified.TenantId, verified.KeyId);
@@ -67,8 +75,21 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
+    private AuthenticateResult Failed(string reason)
+    {
+        failures.Failed(Context);
+        return AuthenticateResult.Fail(reason);
+    }
+
+    private static AuthenticateResult Limited() => AuthenticateResult.Fail("Too many failed authentications from this address.");
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (await failures.TryWriteLimitedAsync(Context))
+        {
+            return;
+        }
+
         if (Context.Items.ContainsKey(VerificationUnavailable))
         {
             Response.Headers.RetryAfter = "1";
