@@ -16,6 +16,8 @@ public sealed class FailedAuthenticationTests(GatewayFixture fixture)
             ["Edge:FailedAuthentication:TokensPerPeriod"] = "1",
             ["Edge:FailedAuthentication:ReplenishmentPeriod"] = "01:00:00",
         });
+        // Once its bus is connected: connecting clears the key cache, which this test relies on.
+        await GatewayFixture.WaitUntilReadyAsync(gateway.CreateClient());
         var valid = fixture.Backend.AddKey();
         using (var verified = await fixture.ClientWithKey(valid.ApiKey, gateway).GetAsync("/agents"))
         {
