@@ -18,6 +18,9 @@ public sealed class EdgeOptions
     public EdgeApiKeyOptions ApiKeys { get; set; } = new();
 
     public EdgeFailedAuthenticationOptions FailedAuthentication { get; set; } = new();
+
+    /// <summary>How long <c>/health/ready</c> answers from its last round of checks.</summary>
+    public TimeSpan ReadinessCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

@@ -46,6 +46,7 @@ public static class Extensions
         services.AddSingleton<TenancyKeyClient>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<FailedAuthenticationLimiter>();
+        services.AddSingleton<ReadinessCache>();
         services.AddSingleton<ApiKeyUsageTracker>();
         services.AddEdgeAuthentication();
         services.AddEdgeRateLimiting();

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using StitchFin.Gateway.Tests.Infrastructure;
 
 namespace StitchFin.Gateway.Tests;
@@ -58,5 +60,55 @@ public sealed class HealthTests(GatewayFixture fixture)
 
         using var text = await fixture.ClientWithKey(key.ApiKey, gateway).GetAsync("/agents");
         Assert.Equal(HttpStatusCode.OK, text.StatusCode);
+    }
+
+    [Fact]
+    public async Task Readiness_is_answered_from_one_round_of_checks_until_the_cache_duration_has_passed()
+    {
+        await using var backend = await FakeBackend.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var overrides = new Dictionary<string, string?> { ["Edge:ReadinessCacheDuration"] = "00:00:01" };
+        foreach (var cluster in GatewayFixture.Clusters)
+        {
+            overrides[$"ReverseProxy:Clusters:{cluster}:Destinations:primary:Address"] = backend.Address;
+            // Only the readiness endpoint may ask this backend.
+            overrides[$"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Enabled"] = "false";
+        }
+
+        await using var gateway = fixture.CreateGateway(overrides, services => services.AddSingleton<TimeProvider>(clock));
+        var client = gateway.CreateClient();
+        // A new edge is ready once its bus is connected; each poll moves the clock past the cached answer.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            using var ready = await client.GetAsync("/health/ready");
+            if (ready.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), await ready.Content.ReadAsStringAsync());
+            await Task.Delay(50);
+        }
+
+        var before = backend.ReadinessChecks;
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            using var response = await client.GetAsync("/health/ready");
+            return response.StatusCode;
+        }));
+
+        Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(GatewayFixture.Clusters.Length, backend.ReadinessChecks - before);
+
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        (await client.GetAsync("/health/ready")).Dispose();
+        Assert.Equal(GatewayFixture.Clusters.Length, backend.ReadinessChecks - before);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        (await client.GetAsync("/health/ready")).Dispose();
+        Assert.Equal(2 * GatewayFixture.Clusters.Length, backend.ReadinessChecks - before);
     }
 }

@@ -21,7 +21,14 @@ public static class ReadinessApi
         return app;
     }
 
-    public static async Task<Results<Ok<EdgeReadiness>, JsonHttpResult<EdgeReadiness>>> GetReadinessAsync(
+    public static async Task<Results<Ok<EdgeReadiness>, JsonHttpResult<EdgeReadiness>>> GetReadinessAsync(ReadinessCache cache)
+    {
+        var body = await cache.GetAsync();
+        return body.Status == "ok" ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>Asks every service behind the edge, and the edge's own checks, whether they are ready.</summary>
+    public static async Task<EdgeReadiness> CheckAsync(
         IProxyConfigProvider proxyConfig, IHttpClientFactory httpClients, HealthCheckService edgeHealth, CancellationToken cancellationToken)
     {
         var http = httpClients.CreateClient(HttpClientName);
@@ -37,8 +44,7 @@ public static class ReadinessApi
             .ToDictionary(g => g.Key, g => g.All(r => r.Ready) ? "ok" : "unavailable");
         services[EdgeService] = (await edge).Status == HealthStatus.Healthy ? "ok" : "unavailable";
         var ready = services.Values.All(status => status == "ok");
-        var body = new EdgeReadiness(ready ? "ok" : "unavailable", services);
-        return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return new EdgeReadiness(ready ? "ok" : "unavailable", services);
     }
 
     private static async Task<bool> IsReadyAsync(HttpClient http, string address, CancellationToken cancellationToken)
@@ -57,4 +63,33 @@ public static class ReadinessApi
     public sealed record EdgeHealth(string Status);
 
     public sealed record EdgeReadiness(string Status, IReadOnlyDictionary<string, string> Services);
+}
+
+/// <summary>
+/// The edge's readiness report, kept for <see cref="EdgeOptions.ReadinessCacheDuration"/>: anonymous callers cannot
+/// turn <c>/health/ready</c> into a fan-out to every service, and concurrent callers share one round of checks.
+/// </summary>
+public sealed class ReadinessCache(
+    IProxyConfigProvider proxyConfig, IHttpClientFactory httpClients, HealthCheckService edgeHealth, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
+{
+    private readonly Lock _lock = new();
+    private Task<ReadinessApi.EdgeReadiness>? _current;
+    private DateTimeOffset _checkedAt;
+
+    public Task<ReadinessApi.EdgeReadiness> GetAsync()
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            if (_current is null || (_current.IsCompleted && now - _checkedAt >= options.Value.ReadinessCacheDuration))
+            {
+                _checkedAt = now;
+                // One caller's going away must not fail the round every other caller waits for.
+                _current = ReadinessApi.CheckAsync(proxyConfig, httpClients, edgeHealth, CancellationToken.None);
+            }
+
+            return _current;
+        }
+    }
 }

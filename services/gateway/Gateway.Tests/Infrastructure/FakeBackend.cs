@@ -33,14 +33,23 @@ public sealed class FakeBackend : IAsyncDisposable
     {
         _app = app;
         app.MapPost("/internal/keys/verify", VerifyAsync);
-        app.MapGet("/health/ready", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/health/ready", () =>
+        {
+            Interlocked.Increment(ref _readinessChecks);
+            return Results.Ok(new { status = "ok" });
+        });
         // Lowest precedence: every path the routes above do not match is echoed.
         app.Map("/{**path}", EchoAsync);
     }
 
     public string Address { get; private set; } = "";
 
+    private int _readinessChecks;
+
     public ConcurrentQueue<EchoedRequest> Received { get; } = new();
+
+    /// <summary>How many times anything asked this backend's <c>/health/ready</c>.</summary>
+    public int ReadinessChecks => Volatile.Read(ref _readinessChecks);
 
     /// <summary>The identity headers tenancy's verify endpoint received.</summary>
     public ConcurrentQueue<string> VerifyIdentities { get; } = new();

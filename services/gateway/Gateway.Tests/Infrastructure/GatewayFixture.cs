@@ -65,6 +65,8 @@ public sealed class GatewayFixture : IAsyncLifetime
         configuration["Logging:Capture:LogLevel:Default"] = "Trace";
         // Every test client shares one address; the budget of wrong keys is tested on a gateway of its own.
         configuration["Edge:FailedAuthentication:TokenLimit"] = "1000000";
+        // Its clock is a fake one that tests move; readiness is cached only where a test says so.
+        configuration["Edge:ReadinessCacheDuration"] = "00:00:00";
         foreach (var (key, value) in overrides)
         {
             configuration[key] = value;
