@@ -27,7 +27,7 @@ public static partial class AnthropicApi
         return group;
     }
 
-    public static async Task<Results<AnthropicMessageResult, EmptyHttpResult, AnthropicError>> CreateMessage(
+    public static async Task<Results<AgentApiJson, EmptyHttpResult, AnthropicError>> CreateMessage(
         HttpContext context,
         ConversationDbContext db,
         MessageExchangeService exchanges,
@@ -76,7 +76,7 @@ public static partial class AnthropicApi
                 await StoredExchangeStream.WriteAsync(new AnthropicMessageStream(context.Response, request.Model, replayed: true), replay.Body);
                 return TypedResults.Empty;
             case ExchangeOutcome.Answered answered:
-                return new AnthropicMessageResult(AnthropicMessages.FromExchange(answered.Body, request.Model), answered.Replayed);
+                return new AgentApiJson(AnthropicMessages.Message(AnthropicMessages.FromExchange(answered.Body, request.Model)), answered.Replayed);
             default:
                 return Error(outcome, request.Model, options.Value);
         }

@@ -6,27 +6,6 @@ using StitchFin.ServiceDefaults.Http;
 
 namespace StitchFin.Conversation.Anthropic;
 
-/// <summary>A non-streamed answer: the <c>message</c> object rendered from the stored exchange.</summary>
-public sealed class AnthropicMessageResult(AnthropicReply reply, bool replayed) : IResult, IStatusCodeHttpResult
-{
-    public int? StatusCode => StatusCodes.Status200OK;
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        var response = httpContext.Response;
-        var body = AnthropicMessages.Message(reply);
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = body.Length;
-        if (replayed)
-        {
-            response.Headers[IdempotencyKey.ReplayedHeaderName] = "true";
-        }
-
-        await response.Body.WriteAsync(body, httpContext.RequestAborted);
-    }
-}
-
 /// <summary>
 /// A reply as Anthropic's stream events, written as it arrives: <c>message_start</c>; a text block opened by the first
 /// text delta, a <c>text_delta</c> per delta; once the exchange is stored, the text block's stop, one <c>tool_use</c>

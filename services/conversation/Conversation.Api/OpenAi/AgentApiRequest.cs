@@ -80,3 +80,26 @@ public static class OpenAiAgentApiErrors
             $"Several agents are named '{model}'; name the model by the agent's id (GET /v1/models lists them).", "model", "model_ambiguous"),
         OpenAiError.ModelNotFound);
 }
+
+/// <summary>
+/// An agent API's whole answer (a chat completion, a response, an Anthropic message) as rendered from the stored
+/// exchange, written as it is, so a replay is byte-identical and says so in <c>Idempotent-Replayed</c>.
+/// </summary>
+public sealed class AgentApiJson(byte[] body, bool replayed) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => StatusCodes.Status200OK;
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = body.Length;
+        if (replayed)
+        {
+            response.Headers[IdempotencyKey.ReplayedHeaderName] = "true";
+        }
+
+        await response.Body.WriteAsync(body, httpContext.RequestAborted);
+    }
+}

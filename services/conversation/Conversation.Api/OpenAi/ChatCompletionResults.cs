@@ -6,27 +6,6 @@ using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Conversation.OpenAi;
 
-/// <summary>A non-streamed answer: the <c>chat.completion</c> JSON.</summary>
-public sealed class ChatCompletionResult(ChatCompletion completion, bool replayed) : IResult, IStatusCodeHttpResult
-{
-    public int? StatusCode => StatusCodes.Status200OK;
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        var response = httpContext.Response;
-        var body = completion.ToJson();
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = body.Length;
-        if (replayed)
-        {
-            response.Headers[IdempotencyKey.ReplayedHeaderName] = "true";
-        }
-
-        await response.Body.WriteAsync(body, httpContext.RequestAborted);
-    }
-}
-
 /// <summary>
 /// A reply as OpenAI <c>chat.completion.chunk</c> events, written as it arrives: the role, each content delta, then
 /// (once the exchange is stored) the tool calls whole in one chunk, the finish, usage when asked and <c>[DONE]</c>. A failure after the first chunk ends

@@ -26,7 +26,7 @@ public static class OpenAiApi
         return group;
     }
 
-    public static async Task<Results<ChatCompletionResult, EmptyHttpResult, OpenAiError>> CreateChatCompletion(
+    public static async Task<Results<AgentApiJson, EmptyHttpResult, OpenAiError>> CreateChatCompletion(
         HttpContext context,
         ConversationDbContext db,
         MessageExchangeService exchanges,
@@ -72,7 +72,7 @@ public static class OpenAiApi
                 await StoredExchangeStream.WriteAsync(new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: true), replay.Body);
                 return TypedResults.Empty;
             case ExchangeOutcome.Answered answered:
-                return new ChatCompletionResult(ChatCompletion.FromExchange(answered.Body, request.Model), answered.Replayed);
+                return new AgentApiJson(ChatCompletion.FromExchange(answered.Body, request.Model).ToJson(), answered.Replayed);
             default:
                 return OpenAiOutcomes.Error(outcome, request.Model, options.Value);
         }

@@ -35,7 +35,7 @@ public static class ResponsesApi
         return group;
     }
 
-    public static async Task<Results<ResponseJson, EmptyHttpResult, OpenAiError>> CreateResponse(
+    public static async Task<Results<AgentApiJson, EmptyHttpResult, OpenAiError>> CreateResponse(
         HttpContext context,
         ConversationDbContext db,
         MessageExchangeService exchanges,
@@ -109,7 +109,7 @@ public static class ResponsesApi
                     new ResponseEventStream(context.Response, parameters, request.PreviousResponseId, request.Store, replayed: true), replay.Body);
                 return TypedResults.Empty;
             case ExchangeOutcome.Answered answered:
-                return new ResponseJson(
+                return new AgentApiJson(
                     OpenAiResponseObject.ToJson(OpenAiResponseObject.FromExchange(answered.Body, parameters, request.PreviousResponseId, request.Store)),
                     answered.Replayed);
             default:
@@ -117,7 +117,7 @@ public static class ResponsesApi
         }
     }
 
-    public static async Task<Results<ResponseJson, OpenAiError>> GetResponse(string id, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    public static async Task<Results<AgentApiJson, OpenAiError>> GetResponse(string id, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
     {
         if (await FindAsync(db, tenant.Id, id, cancellationToken) is not { } found)
         {
@@ -127,7 +127,7 @@ public static class ResponsesApi
         var (stored, assistant, usage) = found;
         using var parameters = JsonDocument.Parse(stored.Request);
         var previous = stored.PreviousResponseId is { } previousId ? OpenAiResponseObject.ResponseId(previousId) : null;
-        return new ResponseJson(OpenAiResponseObject.ToJson(OpenAiResponseObject.FromAssistant(assistant, usage, parameters.RootElement, previous, store: true)), false);
+        return new AgentApiJson(OpenAiResponseObject.ToJson(OpenAiResponseObject.FromAssistant(assistant, usage, parameters.RootElement, previous, store: true)), false);
     }
 
     public static async Task<Results<Ok<DeletedResponse>, OpenAiError>> DeleteResponse(
@@ -203,23 +203,3 @@ public sealed record InputItemList(
     [property: System.Text.Json.Serialization.JsonPropertyName("first_id")] string? FirstId,
     [property: System.Text.Json.Serialization.JsonPropertyName("last_id")] string? LastId,
     [property: System.Text.Json.Serialization.JsonPropertyName("has_more")] bool HasMore);
-
-/// <summary>A response object's JSON as rendered, written as it is (so a replay is byte-identical).</summary>
-public sealed class ResponseJson(byte[] body, bool replayed) : IResult, IStatusCodeHttpResult
-{
-    public int? StatusCode => StatusCodes.Status200OK;
-
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = body.Length;
-        if (replayed)
-        {
-            response.Headers[IdempotencyKey.ReplayedHeaderName] = "true";
-        }
-
-        await response.Body.WriteAsync(body, httpContext.RequestAborted);
-    }
-}
