@@ -1,8 +1,6 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Translation;
-using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Conversation.OpenAi;
 
@@ -131,8 +129,7 @@ public sealed record ChatCompletionRequest(
     }
 
     /// <summary>What "the same request" means for an idempotency key: everything that reaches the agent, not <c>stream</c>.</summary>
-    public string Fingerprint() => Convert.ToHexStringLower(SHA256.HashData(
-        JsonSerializer.SerializeToUtf8Bytes(new ChatFingerprint(Turns, Tools, Options), JsonDefaults.JsonOptions)));
+    public string Fingerprint() => RequestFingerprint.Of(new ChatFingerprint(Turns, Tools, Options));
 
     private static (ChatTurn? Turn, OpenAiError? Error) ParseMessage(JsonElement element, string param)
     {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using StitchFin.Contracts.Providers;
 using StitchFin.ServiceDefaults.OpenAi;
@@ -152,81 +151,12 @@ public static class AnthropicMessages
         return (new AnthropicRequest(model.GetString()!, stream, turns, tools, new GenerationOptions(maxTokens, temperature, topP, stop, toolChoice)), null);
     }
 
-    /// <summary>A SHA-256 (hex) of a canonical rendering of the turns, tools and options: the request minus <c>stream</c>.</summary>
-    public static string Fingerprint(IReadOnlyList<ChatTurn> turns, IReadOnlyList<ToolDefinition>? tools, GenerationOptions options)
-    {
-        var rendering = Write(json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("api", "anthropic-messages/1");
-            json.WriteStartArray("turns");
-            foreach (var turn in turns)
-            {
-                json.WriteStartObject();
-                json.WriteString("role", turn.Role);
-                json.WriteString("text", turn.Text);
-                if (turn.ToolCallId is not null)
-                {
-                    json.WriteString("toolCallId", turn.ToolCallId);
-                }
-
-                if (turn.ToolCalls is { } calls)
-                {
-                    json.WriteStartArray("toolCalls");
-                    foreach (var call in calls)
-                    {
-                        json.WriteStartArray();
-                        json.WriteStringValue(call.Id);
-                        json.WriteStringValue(call.Name);
-                        json.WriteStringValue(call.Arguments);
-                        json.WriteEndArray();
-                    }
-
-                    json.WriteEndArray();
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("tools");
-            foreach (var tool in tools ?? [])
-            {
-                json.WriteStartObject();
-                json.WriteString("name", tool.Name);
-                json.WriteString("description", tool.Description);
-                json.WritePropertyName("parameters");
-                if (tool.Parameters is { } parameters)
-                {
-                    parameters.WriteTo(json);
-                }
-                else
-                {
-                    json.WriteNullValue();
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartObject("options");
-            WriteNullable(json, "maxOutputTokens", options.MaxOutputTokens);
-            WriteNullable(json, "temperature", options.Temperature);
-            WriteNullable(json, "topP", options.TopP);
-            json.WriteStartArray("stop");
-            foreach (var sequence in options.Stop ?? [])
-            {
-                json.WriteStringValue(sequence);
-            }
-
-            json.WriteEndArray();
-            json.WriteString("toolChoice", options.ToolChoice?.Mode);
-            json.WriteString("toolChoiceName", options.ToolChoice?.Name);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        });
-        return Convert.ToHexStringLower(SHA256.HashData(rendering));
-    }
+    /// <summary>
+    /// The request minus <c>stream</c>, tagged with this API so that a key first used on another agent API (the same
+    /// session for the same agent and key) is not taken for the same request.
+    /// </summary>
+    public static string Fingerprint(IReadOnlyList<ChatTurn> turns, IReadOnlyList<ToolDefinition>? tools, GenerationOptions options) =>
+        RequestFingerprint.Of(new CanonicalRequest("anthropic-messages/1", turns, tools, options));
 
     public static string MessageId(Guid assistantMessageId) => $"msg_{assistantMessageId:N}";
 
@@ -963,18 +893,6 @@ public static class AnthropicMessages
         json.WriteEndObject();
     }
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
-    {
-        if (value is { } number)
-        {
-            json.WriteNumber(name, number);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
-    }
-
     private static byte[] Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -992,6 +910,8 @@ public static class AnthropicMessages
     private sealed record StoredExchange(StoredAssistant AssistantMessage, StoredUsage Usage);
 
     private sealed record StoredAssistant(Guid Id, string Content, string? Model, string? FinishReason, IReadOnlyList<ToolCall>? ToolCalls);
+
+    private sealed record CanonicalRequest(string Api, IReadOnlyList<ChatTurn> Turns, IReadOnlyList<ToolDefinition>? Tools, GenerationOptions Options);
 
     private sealed record StoredUsage(int TokensIn, int TokensOut, string? Model, int CachedTokensIn = 0);
 }

@@ -1,10 +1,6 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.OpenAi;
-using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Conversation.Translation;
 
@@ -142,11 +138,8 @@ public sealed record OpenAiResponsesRequest(
         [.. Instructions is { Length: > 0 } text ? [new ChatTurn(ChatRoles.System, text)] : Array.Empty<ChatTurn>(), .. history, .. InputTurns];
 
     /// <summary>What makes two requests "the same" for an idempotency key: everything but <c>stream</c>.</summary>
-    public string Fingerprint(Guid agentId)
-    {
-        var canonical = JsonSerializer.Serialize(new { agentId, InputTurns, Instructions, Tools, Options, PreviousResponseId, Store, Parameters }, JsonDefaults.JsonOptions);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-    }
+    public string Fingerprint(Guid agentId) =>
+        RequestFingerprint.Of(new { agentId, InputTurns, Instructions, Tools, Options, PreviousResponseId, Store, Parameters });
 
     private static OpenAiError? ReadItem(JsonElement item, string param, List<ChatTurn> turns, List<JsonElement> items)
     {
