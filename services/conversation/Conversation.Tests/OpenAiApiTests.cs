@@ -255,6 +255,31 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
     }
 
     [Fact]
+    public async Task Another_request_with_a_running_requests_key_is_422_and_leaves_the_running_one_its_session()
+    {
+        var tenant = _fixture.NewTenant();
+        var agent = await tenant.CreateAgentAsync(name: "shared-key");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _fixture.Providers.Reset((request, _) => Task.FromResult(FakeProviders.Stream(FakeProviders.Result(request),
+            beforeDelta: i => i == 0 ? Task.CompletedTask : release.Task.WaitAsync(TimeSpan.FromSeconds(30)))));
+
+        await using var running = await StreamedReply.SendAsync(tenant.Http, "/v1/chat/completions",
+            """{"model":"shared-key","stream":true,"messages":[{"role":"user","content":"The first question"}]}""", "shared");
+        Assert.NotNull(await running.NextAsync());
+
+        // Same agent and key, so the same session, which is still empty: it is the running request's, not a stray one.
+        var reused = await tenant.SendAsync(HttpMethod.Post, "/v1/chat/completions",
+            """{"model":"shared-key","messages":[{"role":"user","content":"Another question"}]}""", "shared");
+        AssertError(reused, (HttpStatusCode)StatusCodes.Status422UnprocessableEntity, "invalid_request_error", "idempotency_key_reused", null);
+        release.SetResult();
+
+        Assert.Equal("[DONE]", (await running.RestAsync())[^1].Data);
+        var session = Assert.Single((await tenant.GetOkAsync($"/sessions?agentId={agent}")).AsArray())!;
+        Assert.Equal(2, session["messageCount"]!.GetValue<int>());
+        Assert.Equal(1, _fixture.Providers.Calls);
+    }
+
+    [Fact]
     public async Task A_streamed_completion_is_role_then_content_deltas_then_stop_then_usage_then_done()
     {
         var tenant = _fixture.NewTenant();

@@ -58,15 +58,7 @@ public static partial class AnthropicApi
 
         var stream = request.Stream ? new AnthropicMessageStream(context.Response, request.Model, replayed: false) : null;
         var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, key, input, stream, cancellationToken, ensureSessionForAgent: agentId);
-        if (generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null }))
-        {
-            // A generated key is this request's alone: nothing else can be storing into its session.
-            await ApiSessions.DeleteIfEmptyAsync(db, tenant.Id, sessionId, CancellationToken.None);
-        }
-        else if (outcome is ExchangeOutcome.KeyReused)
-        {
-            await DeleteStraySessionAsync(db, tenant.Id, sessionId, key, CancellationToken.None);
-        }
+        await ApiSessions.CleanUpAsync(db, tenant.Id, sessionId, key, generatedKey, outcome);
 
         switch (outcome)
         {
@@ -126,16 +118,6 @@ public static partial class AnthropicApi
                 throw new InvalidOperationException($"Unhandled exchange outcome {outcome.GetType().Name}.");
         }
     }
-
-    /// <summary>
-    /// Removes the session this request's exchange created for a key that belongs to another request, unless that request
-    /// is still running: with the same agent and key it is running in this very session and will store into it.
-    /// </summary>
-    private static Task DeleteStraySessionAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, string key, CancellationToken cancellationToken) =>
-        db.Sessions
-            .Where(s => s.Id == sessionId && s.TenantId == tenantId && s.MessageCount == 0
-                && !db.IdempotencyRecords.Any(r => r.TenantId == tenantId && r.Key == key && r.State == IdempotencyRecord.InFlight))
-            .ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>
     /// Whatever fails before the answer began (an unreadable body, an unexpected exception) is still answered in

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using StitchFin.Conversation.Data;
+using StitchFin.Conversation.Idempotency;
+using StitchFin.Conversation.Messages;
 
 namespace StitchFin.Conversation.OpenAi;
 
@@ -24,7 +26,25 @@ public static class ApiSessions
         return new Guid(bytes, bigEndian: true);
     }
 
-    /// <summary>Removes a session no exchange was stored in; only for a generated key, which no other request can hold.</summary>
-    public static Task DeleteIfEmptyAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// After an agent API's exchange, the session it opened goes when nothing was stored in it: for a generated key
+    /// (this request's alone) that did not answer, or for a key that belongs to another request (422), unless that
+    /// request is still running, for with the same agent and key it runs in this very session and will store into it.
+    /// </summary>
+    public static Task CleanUpAsync(
+        ConversationDbContext db, Guid tenantId, Guid sessionId, string key, bool generatedKey, ExchangeOutcome outcome) =>
+        generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })
+            ? DeleteIfEmptyAsync(db, tenantId, sessionId, CancellationToken.None)
+            : outcome is ExchangeOutcome.KeyReused
+                ? DeleteStrayAsync(db, tenantId, sessionId, key, CancellationToken.None)
+                : Task.CompletedTask;
+
+    private static Task DeleteStrayAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, string key, CancellationToken cancellationToken) =>
+        db.Sessions
+            .Where(s => s.Id == sessionId && s.TenantId == tenantId && s.MessageCount == 0
+                && !db.IdempotencyRecords.Any(r => r.TenantId == tenantId && r.Key == key && r.State == IdempotencyRecord.InFlight))
+            .ExecuteDeleteAsync(cancellationToken);
+
+    private static Task DeleteIfEmptyAsync(ConversationDbContext db, Guid tenantId, Guid sessionId, CancellationToken cancellationToken) =>
         db.Sessions.Where(s => s.Id == sessionId && s.TenantId == tenantId && s.MessageCount == 0).ExecuteDeleteAsync(cancellationToken);
 }

@@ -57,12 +57,7 @@ public static class OpenAiApi
         var stream = request.Stream ? new ChatCompletionStream(context.Response, request.IncludeUsage, replayed: false) : null;
         var outcome = await exchanges.ExchangeAsync(
             tenant.Id, sessionId, key, new MessageInput(content, Channels.Api, request.Fingerprint(), request.Turns, request.Tools, request.Options), stream, cancellationToken, ensureSessionForAgent: agentId);
-        // A generated key is this request's alone; a reused key belongs to another request, so nothing else can be
-        // storing into this session either way.
-        if ((generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })) || outcome is ExchangeOutcome.KeyReused)
-        {
-            await ApiSessions.DeleteIfEmptyAsync(db, tenant.Id, sessionId, CancellationToken.None);
-        }
+        await ApiSessions.CleanUpAsync(db, tenant.Id, sessionId, key, generatedKey, outcome);
 
         switch (outcome)
         {

@@ -95,9 +95,10 @@ public static class ResponsesApi
         var stream = request.Stream ? new ResponseEventStream(context.Response, parameters, request.PreviousResponseId, request.Store, replayed: false) : null;
         var outcome = await exchanges.ExchangeAsync(tenant.Id, sessionId, key, input, stream, cancellationToken,
             ensureSessionForAgent: chain is null ? agentId : null);
-        if (chain is null && ((generatedKey && outcome is not (ExchangeOutcome.Answered or ExchangeOutcome.Streamed { Body: not null })) || outcome is ExchangeOutcome.KeyReused))
+        if (chain is null)
         {
-            await ApiSessions.DeleteIfEmptyAsync(db, tenant.Id, sessionId, CancellationToken.None);
+            // A continued chain's session is the earlier responses': it is never removed.
+            await ApiSessions.CleanUpAsync(db, tenant.Id, sessionId, key, generatedKey, outcome);
         }
 
         switch (outcome)
