@@ -70,6 +70,21 @@ public sealed class ClosedLoopTests
     }
 
     [Fact]
+    public async Task Requests_slower_than_the_window_are_counted_when_they_answer_after_it()
+    {
+        // A loaded machine: every request takes longer than the whole window (CI once reported a row with no answer,
+        // because the window closed while the only requests begun inside it were still running).
+        var result = await ClosedLoop.RunAsync(4, TimeSpan.Zero, TimeSpan.FromMilliseconds(300), (_, _) =>
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(500));
+            return Task.FromResult(Outcome.Success("op"));
+        }, CancellationToken.None, _clock);
+
+        Assert.True(result["op"].Successes >= 1, "no request begun inside the window was counted");
+        Assert.True(result.Measured >= TimeSpan.FromMilliseconds(500), $"the rate is over the time measured, not the window's length ({result.Measured})");
+    }
+
+    [Fact]
     public async Task An_operation_made_only_in_the_warm_up_does_not_hold_the_window_open()
     {
         var warmup = TimeSpan.FromMilliseconds(50);

@@ -8,15 +8,12 @@ public delegate Task<Outcome> LoadOperation(int worker, CancellationToken cancel
 /// <summary>
 /// N workers, each sending its next request as soon as the previous one answered (like wrk), so at saturation the
 /// latency includes queueing. The window opens after the warm-up, and not before every worker has had its first
-/// answer, so a cold system's first requests never use it up; it closes after its length, and not before every
-/// operation begun inside it has had an answer inside it, so an operation whose first requests are slower than the window still
-/// shows in the result. Only requests that start and finish inside it count.
+/// answer, so a cold system's first requests never use it up. No request begins after its length has passed, and
+/// every request begun inside it counts, however long it takes to answer: the window ends with the last of them, so
+/// an operation slower than the window still shows in the result and the rate is over the time really measured.
 /// </summary>
 public static class ClosedLoop
 {
-    /// <summary>However slow an operation is, the window never stays open longer than this many times its length.</summary>
-    private const int MaximumStretch = 20;
-
     public static async Task<LoadResult> RunAsync(
         int workers, TimeSpan warmup, TimeSpan duration, LoadOperation operation, CancellationToken cancellationToken,
         TimeProvider? timeProvider = null)
@@ -33,7 +30,7 @@ public static class ClosedLoop
         }
 
         await Task.WhenAll(tasks);
-        return LoadResult.Merge(perWorker.Select(w => w.Operations), TimeSpan.FromSeconds((double)window.Length / clock.TimestampFrequency));
+        return LoadResult.Merge(perWorker.Select(w => w.Operations), TimeSpan.FromSeconds((double)window.Measured / clock.TimestampFrequency));
     }
 
     private static async Task WorkAsync(
@@ -57,7 +54,7 @@ public static class ClosedLoop
                 window.WorkerAnswered(end);
             }
 
-            if (window.Admit(outcome.Operation, begin, end))
+            if (window.Admit(begin, end))
             {
                 record.For(outcome.Operation).Record(outcome, clock.GetElapsedTime(begin, end));
             }
@@ -67,27 +64,25 @@ public static class ClosedLoop
     private static long Ticks(TimeProvider clock, TimeSpan span) => (long)(span.TotalSeconds * clock.TimestampFrequency);
 
     /// <summary>
-    /// The measured window in the clock's timestamps: unknown until the last worker's first answer, then open until
-    /// its length has passed and every operation seen has an answer inside it (at most <see cref="MaximumStretch"/>
-    /// lengths). A lock keeps "closed" and "counted" consistent; at the rates measured here it costs nothing.
+    /// The measured window in the clock's timestamps: unknown until the last worker's first answer, then open to new
+    /// requests for its length, and measured until the last request begun inside it has answered. A lock keeps the
+    /// start and the last answer consistent; at the rates measured here it costs nothing.
     /// </summary>
     private sealed class Window(int workers, long earliestStart, long length)
     {
         private readonly Lock _lock = new();
-        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _answeredInside = new(StringComparer.Ordinal);
         private int _waitingForFirstAnswer = workers;
         private long? _start;
-        private long? _closedAt;
         private long _lastAdmittedEnd;
 
-        public long Length
+        /// <summary>From the start to the last counted answer, never less than the window's length.</summary>
+        public long Measured
         {
             get
             {
                 lock (_lock)
                 {
-                    return _start is { } start && _closedAt is { } closed ? closed - start : length;
+                    return _start is { } start ? Math.Max(length, _lastAdmittedEnd - start) : length;
                 }
             }
         }
@@ -107,29 +102,12 @@ public static class ClosedLoop
         {
             lock (_lock)
             {
-                if (_closedAt is { } closed)
-                {
-                    return at >= closed;
-                }
-
-                if (_start is not { } start || at < start + length)
-                {
-                    return false;
-                }
-
-                if (_answeredInside.Count < _seen.Count && at < start + MaximumStretch * length)
-                {
-                    return false;
-                }
-
-                // A request admitted while the window was open may have ended after this worker read the clock.
-                _closedAt = Math.Max(at, _lastAdmittedEnd);
-                return at >= _closedAt;
+                return _start is { } start && at >= start + length;
             }
         }
 
-        /// <summary>Whether a request counts: begun after the window opened and ended before it closed.</summary>
-        public bool Admit(string operation, long begin, long end)
+        /// <summary>Whether a request counts: begun after the window opened (it cannot begin after it closed).</summary>
+        public bool Admit(long begin, long end)
         {
             lock (_lock)
             {
@@ -138,13 +116,6 @@ public static class ClosedLoop
                     return false;
                 }
 
-                _seen.Add(operation);
-                if (end > (_closedAt ?? long.MaxValue))
-                {
-                    return false;
-                }
-
-                _answeredInside.Add(operation);
                 _lastAdmittedEnd = Math.Max(_lastAdmittedEnd, end);
                 return true;
             }
