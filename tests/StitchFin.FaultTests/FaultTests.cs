@@ -45,6 +45,27 @@ public sealed class FaultTests(FaultSystem fixture)
     }
 
     [Fact]
+    public async Task Metering_queue_deleted_while_metering_is_stopped_loses_no_usage()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 2);
+        await System.StopAsync("metering");
+        await System.Broker.DeleteQueueAsync(System.VirtualHost, "metering-message-completed");
+        fixture.Ledger.Fault("metering's queue deleted while metering was stopped, 40 messages sent");
+        try
+        {
+            var load = new MessageLoad(tenant, sessions);
+            await load.RunAsync(40, concurrency: 4, retryUntilSuccess: false, TimeSpan.Zero);
+            await System.StartAsync("metering");
+
+            await AssertExactUsage(tenant, load, expectedMessages: 40, TimeSpan.FromSeconds(90));
+        }
+        finally
+        {
+            await System.StartAsync("metering");
+        }
+    }
+
+    [Fact]
     public async Task Conversation_killed_under_load_charges_each_retried_message_once()
     {
         var (tenant, sessions) = await PrepareAsync(sessionCount: 4);

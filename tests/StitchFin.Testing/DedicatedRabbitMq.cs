@@ -35,6 +35,9 @@ public sealed class DedicatedRabbitMq : IAsyncDisposable
 
     public Task StopAsync() => Script("stop");
 
+    /// <summary>Deletes a queue with its messages and bindings, as an operator's mistake or a cleanup script would.</summary>
+    public Task DeleteQueueAsync(string virtualHost, string queue) => LocalInfrastructure.FromEnvironment().DeleteQueueAsync(virtualHost, queue, Port);
+
     public async ValueTask DisposeAsync() => await StopAsync();
 
     private async Task Script(string verb)

@@ -150,6 +150,12 @@ public sealed class LocalInfrastructure
         await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}");
     }
 
+    public async Task DeleteQueueAsync(string vhost, string queue, int? port = null)
+    {
+        using var http = Management(port);
+        (await http.DeleteAsync($"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}")).EnsureSuccessStatusCode();
+    }
+
     private HttpClient Management(int? amqpPort)
     {
         var http = new HttpClient { BaseAddress = new Uri($"http://{Host}:{(amqpPort ?? RabbitMqPort) + 1}/"), Timeout = TimeSpan.FromSeconds(30) };

@@ -21,7 +21,7 @@ public static class Extensions
         builder.AddInternalIdentity();
         builder.AddServiceDatabase<ConversationDbContext>();
         builder.AddMessaging();
-        builder.Services.AddOutboxRelay<ConversationDbContext>();
+        builder.Services.AddOutboxRelay<ConversationDbContext>(UnroutableEvents.Keep);
 
         builder.Services.AddSingleton<ConversationTelemetry>();
 

@@ -16,7 +16,7 @@ public static class Extensions
         builder.AddInternalIdentity();
         builder.AddServiceDatabase<TenancyDbContext>();
         builder.AddMessaging(bus => bus.AddConsumer<ApiKeyUsedConsumer>(typeof(ApiKeyUsedConsumerDefinition)));
-        builder.Services.AddOutboxRelay<TenancyDbContext>();
+        builder.Services.AddOutboxRelay<TenancyDbContext>(UnroutableEvents.Discard);
 
         builder.Services.AddOptions<ApiKeyOptions>()
             .Bind(builder.Configuration.GetSection(ApiKeyOptions.SectionName))

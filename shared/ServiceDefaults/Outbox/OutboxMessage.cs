@@ -15,6 +15,12 @@ public sealed class OutboxMessage
 
     /// <summary>The W3C traceparent of the request that wrote it, so the publish continues that trace.</summary>
     public string? TraceParent { get; set; }
+
+    /// <summary>How many times the relay found the row unpublishable (a type or payload it cannot read).</summary>
+    public int FailedAttempts { get; set; }
+
+    /// <summary>When the relay moved the row aside after too many failed attempts; parked rows are never relayed.</summary>
+    public DateTimeOffset? ParkedAt { get; set; }
 }
 
 public static class OutboxModel

@@ -1,9 +1,11 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -25,19 +27,40 @@ public sealed class OutboxSignal
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 }
 
+/// <summary>What the relay does with an event that no queue is bound to receive.</summary>
+public enum UnroutableEvents
+{
+    /// <summary>
+    /// Publish it as mandatory and keep the row until a queue takes it: an event someone must count (usage) is never
+    /// confirmed into nowhere, for example while a stopped consumer's queue has been deleted.
+    /// </summary>
+    Keep,
+
+    /// <summary>Let the broker drop it: an event only running listeners care about (an edge's cache) is moot without them.</summary>
+    Discard,
+}
+
 /// <summary>
 /// Publishes outbox rows with publisher confirms and deletes each row once the broker has taken it. While the
-/// broker is away rows stay put and the relay backs off; nothing is lost, and consumers deduplicate the rare
-/// repeat (a crash between confirm and delete) by message id. Several instances share the table through
-/// <c>FOR UPDATE SKIP LOCKED</c>.
+/// broker is away, or (with <see cref="UnroutableEvents.Keep"/>) no queue is bound for an event, rows stay put and
+/// the relay backs off; nothing is lost, and consumers deduplicate the rare repeat (a crash between confirm and
+/// delete) by message id. A row the relay cannot read (a type it does not know, a payload that does not parse) is
+/// retried a few times, in case a newer instance that knows it relays it, then parked and reported, and never holds
+/// up the rows behind it. Several instances share the table through <c>FOR UPDATE SKIP LOCKED</c>.
 /// </summary>
 public sealed partial class OutboxRelay<TContext>(
     IServiceScopeFactory scopes,
     OutboxSignal signal,
+    UnroutableEvents unroutable,
+    TimeProvider time,
     ILogger<OutboxRelay<TContext>> logger) : BackgroundService
     where TContext : DbContext
 {
     private const int BatchSize = 200;
+
+    /// <summary>Unreadable rows are parked after this many tries.</summary>
+    public const int AttemptsBeforeParking = 5;
+
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
@@ -48,6 +71,13 @@ public sealed partial class OutboxRelay<TContext>(
     private static readonly ActivitySource Source = new($"{Telemetry.SourcePrefix}.Outbox");
     private static readonly FrozenDictionary<string, Type> ContractTypes = typeof(Contracts.Conversation.MessageCompleted).Assembly
         .GetExportedTypes().Where(t => t.FullName is not null).ToFrozenDictionary(t => t.FullName!);
+
+    private enum Outcome
+    {
+        Published,
+        NotTaken,
+        Unreadable,
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -87,7 +117,7 @@ public sealed partial class OutboxRelay<TContext>(
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var batch = await db.Set<OutboxMessage>()
-                .FromSql($"SELECT * FROM outbox_messages ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
+                .FromSql($"SELECT * FROM outbox_messages WHERE parked_at IS NULL ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
                 .AsNoTracking()
                 .ToListAsync(ct);
             if (batch.Count == 0)
@@ -95,29 +125,53 @@ public sealed partial class OutboxRelay<TContext>(
                 return 0;
             }
 
-            var outcomes = await Task.WhenAll(batch.Select(message => TryPublishAsync(publisher, message, ct)));
-            var published = batch.Where((_, i) => outcomes[i]).Select(m => m.Id).ToList();
+            var outcomes = await Task.WhenAll(batch.Select(message => PublishAsync(publisher, message, ct)));
+            var published = RowsWith(Outcome.Published);
             if (published.Count > 0)
             {
                 await db.Set<OutboxMessage>().Where(m => published.Contains(m.Id)).ExecuteDeleteAsync(ct);
             }
 
-            await transaction.CommitAsync(ct);
-            if (published.Count < batch.Count)
+            var unreadable = RowsWith(Outcome.Unreadable);
+            if (unreadable.Count > 0)
             {
-                throw new InvalidOperationException($"{batch.Count - published.Count} of {batch.Count} outbox messages were not confirmed by the broker");
+                await CountFailedAttemptsAsync(db, batch.Where(m => unreadable.Contains(m.Id)), ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            var notTaken = batch.Count - published.Count - unreadable.Count;
+            if (notTaken > 0)
+            {
+                throw new InvalidOperationException($"{notTaken} of {batch.Count} outbox messages were not taken by the broker");
             }
 
             return batch.Count;
+
+            List<long> RowsWith(Outcome outcome) => batch.Where((_, i) => outcomes[i] == outcome).Select(m => m.Id).ToList();
         }, cancellationToken);
     }
 
-    private async Task<bool> TryPublishAsync(IPublishEndpoint publisher, OutboxMessage message, CancellationToken cancellationToken)
+    private async Task CountFailedAttemptsAsync(DbContext db, IEnumerable<OutboxMessage> rows, CancellationToken cancellationToken)
     {
-        if (!ContractTypes.TryGetValue(message.MessageType, out var type))
+        var now = time.GetUtcNow();
+        foreach (var row in rows)
         {
-            LogUnknownType(message.MessageType, message.Id);
-            return false;
+            var attempts = row.FailedAttempts + 1;
+            var parkedAt = attempts >= AttemptsBeforeParking ? now : (DateTimeOffset?)null;
+            await db.Set<OutboxMessage>().Where(m => m.Id == row.Id).ExecuteUpdateAsync(
+                update => update.SetProperty(m => m.FailedAttempts, attempts).SetProperty(m => m.ParkedAt, parkedAt), cancellationToken);
+            if (parkedAt is not null)
+            {
+                LogParked(row.Id, row.MessageType, attempts);
+            }
+        }
+    }
+
+    private async Task<Outcome> PublishAsync(IPublishEndpoint publisher, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        if (!TryRead(message, out var type, out var body))
+        {
+            return Outcome.Unreadable;
         }
 
         ActivityContext.TryParse(message.TraceParent, null, out var parent);
@@ -128,32 +182,60 @@ public sealed partial class OutboxRelay<TContext>(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(PublishTimeout);
-            var body = JsonSerializer.Deserialize(message.Payload, type, Extensions.JsonOptions)!;
-            await publisher.Publish(body, type, context => context.MessageId = message.MessageId, timeout.Token);
-            return true;
+            await publisher.Publish(body, type, context =>
+            {
+                context.MessageId = message.MessageId;
+                context.Mandatory = unroutable == UnroutableEvents.Keep;
+            }, timeout.Token);
+            return Outcome.Published;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            return Outcome.NotTaken;
+        }
+    }
+
+    private bool TryRead(OutboxMessage message, [NotNullWhen(true)] out Type? type, [NotNullWhen(true)] out object? body)
+    {
+        body = null;
+        if (!ContractTypes.TryGetValue(message.MessageType, out type))
+        {
+            LogUnreadable(message.Id, message.MessageType, "unknown type");
             return false;
         }
+
+        try
+        {
+            body = JsonSerializer.Deserialize(message.Payload, type, Extensions.JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            LogUnreadable(message.Id, message.MessageType, ex.Message);
+        }
+
+        return body is not null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay could not publish ({Reason}); retrying in {BackoffMs} ms")]
     private partial void LogRelayFailed(string reason, double backoffMs);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {Id} has unknown type {Type}; it stays in the table")]
-    private partial void LogUnknownType(string type, long id);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox message {Id} of type {Type} cannot be read ({Reason}); it is retried, then parked")]
+    private partial void LogUnreadable(long id, string type, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {Id} of type {Type} was parked after {Attempts} attempts: it stays in outbox_messages with parked_at set and is no longer relayed")]
+    private partial void LogParked(long id, string type, int attempts);
 }
 
 public static class OutboxExtensions
 {
     /// <summary>The outbox relay for <typeparamref name="TContext"/>; call after AddServiceDatabase and AddMessaging.</summary>
-    public static IServiceCollection AddOutboxRelay<TContext>(this IServiceCollection services)
+    public static IServiceCollection AddOutboxRelay<TContext>(this IServiceCollection services, UnroutableEvents unroutable)
         where TContext : DbContext
     {
         services.AddSingleton<OutboxSignal>();
-        services.AddHostedService<OutboxRelay<TContext>>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService(provider => ActivatorUtilities.CreateInstance<OutboxRelay<TContext>>(provider, unroutable));
         return services;
     }
 }
