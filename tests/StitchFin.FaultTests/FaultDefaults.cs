@@ -3,13 +3,11 @@ namespace StitchFin.FaultTests;
 public static class FaultDefaults
 {
     /// <summary>
-    /// The end-to-end settings, with the per-tenant rate limit out of the way (the load here is one tenant's) and a
-    /// short idempotency lease, so a claim left by a killed conversation process is taken over within seconds.
+    /// The end-to-end settings, with the per-tenant rate limit out of the way (the load here is one tenant's).
     /// </summary>
     public static IDictionary<string, string> Configuration => new Dictionary<string, string>(EndToEndDefaults.Configuration)
     {
         ["Edge__RateLimit__TokenLimit"] = "1000000",
         ["Edge__RateLimit__TokensPerPeriod"] = "1000000",
-        ["Idempotency__Lease"] = "00:00:10",
     };
 }

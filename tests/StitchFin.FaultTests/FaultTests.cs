@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Npgsql;
 
 namespace StitchFin.FaultTests;
 
@@ -125,6 +126,55 @@ public sealed class FaultTests(FaultSystem fixture)
     }
 
     [Fact]
+    public async Task Conversation_killed_mid_exchange_frees_the_key_within_five_seconds_of_its_restart()
+    {
+        var (tenant, sessions) = await PrepareAsync(sessionCount: 1);
+        // Slow vendors, so the kill lands while the exchange holds the key.
+        await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "default", ["Vendors__VendorA__LatenciesMs__0"] = "3000" });
+        try
+        {
+            var key = Guid.NewGuid().ToString();
+            var pending = Send(tenant, sessions[0], key);
+            await WaitForClaimAsync(tenant.Id, key);
+            await System.KillAsync("conversation");
+            fixture.Ledger.Fault("SIGKILL conversation while an exchange holds its idempotency key");
+            (await pending).Dispose();
+            await System.StartAsync("conversation");
+            var recovered = Stopwatch.StartNew();
+
+            // The first retry that is not told "still running" must begin within 5 s of the restart.
+            TimeSpan accepted;
+            HttpResponseMessage retried;
+            while (true)
+            {
+                accepted = recovered.Elapsed;
+                retried = await Send(tenant, sessions[0], key);
+                if (retried.StatusCode != HttpStatusCode.Conflict)
+                {
+                    break;
+                }
+
+                retried.Dispose();
+                await Task.Delay(100);
+            }
+
+            using (retried)
+            {
+                Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+            }
+
+            Assert.True(accepted <= TimeSpan.FromSeconds(5), $"the key was held {accepted} after conversation was back");
+            fixture.Ledger.Requests(2);
+            var usage = await tenant.WaitForUsageAsync(1, TimeSpan.FromSeconds(30));
+            Assert.Equal(1, usage["totals"]!["messages"]!.GetValue<int>());
+        }
+        finally
+        {
+            await System.RestartWithAsync("providers", new Dictionary<string, string> { ["Vendors__Mode"] = "fast", ["Vendors__VendorA__LatenciesMs__0"] = "0" });
+        }
+    }
+
+    [Fact]
     public async Task Vendors_that_always_fail_give_502_with_attempts_and_charge_nothing()
     {
         var (tenant, sessions) = await PrepareAsync(sessionCount: 1);
@@ -189,6 +239,23 @@ public sealed class FaultTests(FaultSystem fixture)
         var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{session}/messages") { Content = JsonContent.Create(new { content = "Are you there?" }) };
         request.Headers.Add("Idempotency-Key", key);
         return tenant.Client.SendAsync(request);
+    }
+
+    /// <summary>Waits until conversation has committed the claim of <paramref name="key"/>.</summary>
+    private async Task WaitForClaimAsync(Guid tenantId, string key)
+    {
+        await using var connection = new NpgsqlConnection(LocalInfrastructure.FromEnvironment().ConnectionString($"{System.DatabasePrefix}_conversation"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM idempotency_records WHERE tenant_id = $1 AND key = $2", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = tenantId }, new NpgsqlParameter { Value = key } },
+        };
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while ((long)(await command.ExecuteScalarAsync())! == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "conversation never claimed the key");
+            await Task.Delay(20);
+        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)

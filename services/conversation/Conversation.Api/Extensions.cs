@@ -25,7 +25,11 @@ public static class Extensions
 
         builder.Services.AddSingleton<ConversationTelemetry>();
 
-        builder.Services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.SectionName));
+        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName)
+            .Validate(o => o.RenewEvery > TimeSpan.Zero && o.RenewEvery * 2 < o.Lease, "Idempotency:RenewEvery must be positive and under half of Idempotency:Lease.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ClaimLeaseKeeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ClaimLeaseKeeper>());
         builder.Services.AddScoped<IdempotencyStore>();
         builder.Services.AddSingleton<IdempotencyCleanupService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IdempotencyCleanupService>());

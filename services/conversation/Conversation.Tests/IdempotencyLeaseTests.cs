@@ -1,6 +1,9 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StitchFin.Conversation.Data;
+using StitchFin.ServiceDefaults.Data;
 using Microsoft.Extensions.Time.Testing;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Messages;
@@ -43,7 +46,7 @@ public sealed class IdempotencyLeaseTests : IClassFixture<FakeClockConversationF
                 RequestHash = new MessageInput("Are you there?", "text", null).Hash(session),
                 State = IdempotencyRecord.InFlight,
                 ClaimToken = Guid.NewGuid(),
-                LeaseExpiresAt = now.AddSeconds(60),
+                LeaseExpiresAt = now + Lease,
                 ExpiresAt = now.AddHours(24),
                 CreatedAt = now,
             });
@@ -55,7 +58,7 @@ public sealed class IdempotencyLeaseTests : IClassFixture<FakeClockConversationF
         Assert.Equal("1", busy.RetryAfter);
         Assert.Equal(0, _fixture.Providers.Calls);
 
-        _fixture.Clock.Advance(TimeSpan.FromSeconds(61));
+        _fixture.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
         var takenOver = await tenant.SendMessageAsync(session, "crashed-key", "Are you there?");
         Assert.Equal(HttpStatusCode.Created, takenOver.Status);
         Assert.Equal(1, _fixture.Providers.Calls);
@@ -64,6 +67,56 @@ public sealed class IdempotencyLeaseTests : IClassFixture<FakeClockConversationF
         Assert.True(replay.Replayed);
         Assert.Equal(takenOver.Body, replay.Body);
         Assert.Equal(1, _fixture.Providers.Calls);
+    }
+
+    [Fact]
+    public async Task A_long_exchange_renews_its_lease_and_keeps_its_key_while_it_runs()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(tenantId));
+        var session = await tenant.CreateSessionAsync();
+        var release = new TaskCompletionSource();
+        _fixture.Providers.Reset(async (request, context) =>
+        {
+            await release.Task;
+            return await FakeProviders.Succeed(request, context);
+        });
+
+        var first = tenant.SendMessageAsync(session, "long-key", "Take your time");
+        await WaitUntilAsync(() => Task.FromResult(_fixture.Providers.Calls == 1));
+        // Well past the lease, one renewal period at a time, each renewal seen in the database before going on.
+        var renewEvery = Options.RenewEvery;
+        for (var elapsed = TimeSpan.Zero; elapsed <= Lease + renewEvery; elapsed += renewEvery)
+        {
+            _fixture.Clock.Advance(renewEvery);
+            var renewedUntil = _fixture.Clock.GetUtcNow() + Lease;
+            await WaitUntilAsync(async () => await LeaseOfAsync(tenantId, "long-key") >= renewedUntil.AddMilliseconds(-1));
+        }
+
+        var meanwhile = await tenant.SendMessageAsync(session, "long-key", "Take your time");
+        Assert.Equal(HttpStatusCode.Conflict, meanwhile.Status);
+        release.SetResult();
+        Assert.Equal(HttpStatusCode.Created, (await first).Status);
+        Assert.True((await tenant.SendMessageAsync(session, "long-key", "Take your time")).Replayed);
+        Assert.Equal(1, _fixture.Providers.Calls);
+    }
+
+    [Fact]
+    public async Task The_first_statement_of_an_exchange_retried_after_its_commit_still_holds_its_own_claim()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(tenantId));
+        var session = await tenant.CreateSessionAsync();
+        await using var scope = _fixture.Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ConversationDbContext>();
+        var claim = scope.ServiceProvider.GetRequiredService<IdempotencyStore>().NewClaim();
+
+        // The same statement twice is what the retry strategy sends when a connection breaks after the commit.
+        var first = await StartAsync(db, tenantId, session, claim);
+        var retried = await StartAsync(db, tenantId, session, claim);
+        var someoneElse = await StartAsync(db, tenantId, session, claim with { Token = Guid.NewGuid() });
+
+        Assert.Equal((true, true, false), (first, retried, someoneElse));
     }
 
     [Fact]
@@ -138,6 +191,27 @@ public sealed class IdempotencyLeaseTests : IClassFixture<FakeClockConversationF
 
         Assert.Equal(HttpStatusCode.Created, reused.Status);
         Assert.Equal(2, _fixture.Providers.Calls);
+    }
+
+    private IdempotencyOptions Options => _fixture.Factory.Services.GetRequiredService<IOptions<IdempotencyOptions>>().Value;
+
+    private TimeSpan Lease => Options.Lease;
+
+    private Task<DateTimeOffset> LeaseOfAsync(Guid tenantId, string key) =>
+        _fixture.WithDbAsync(db => db.IdempotencyRecords.Where(r => r.TenantId == tenantId && r.Key == key).Select(r => r.LeaseExpiresAt).SingleAsync());
+
+    private static async Task<bool> StartAsync(ConversationDbContext db, Guid tenantId, Guid session, NewClaimValues claim) =>
+        (await db.WithConnectionAsync(0, (connection, _, ct) => ExchangeStartSql.RunAsync(
+            connection, tenantId, session, "retried-key", "hash", claim, ensureForAgent: null, ct), CancellationToken.None)).Claimed;
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s");
+            await Task.Delay(20);
+        }
     }
 
     private Task<int> CountAsync(Guid tenantId) =>

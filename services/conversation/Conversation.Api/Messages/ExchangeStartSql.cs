@@ -12,7 +12,9 @@ public sealed record ExchangeTarget(
 /// The first step of an exchange in one round trip: finds the tenant's session and its agent (for the OpenAI API,
 /// first creating the completion's own session when it does not exist yet) and, only if the session exists, tries to
 /// claim the idempotency key with an <c>INSERT ... ON CONFLICT DO NOTHING</c>. When the key is already taken the
-/// caller settles it with <see cref="IdempotencyStore.ClaimAsync"/>.
+/// caller settles it with <see cref="IdempotencyStore.ClaimAsync"/>. A row that already holds this claim's token is
+/// this very statement's, committed by an earlier try whose connection broke before the answer: it counts as claimed,
+/// so a retried statement never takes its own claim for someone else's.
 /// The claim commits without waiting for its WAL to reach disk (<c>synchronous_commit</c> off for this transaction
 /// only): that wait sits before the provider call, on every reply's first token. Nothing is lost by it: a claim lost
 /// in a database crash only means the store statement, which commits synchronously and only for a claim that is still
@@ -41,7 +43,9 @@ public static class ExchangeStartSql
             ON CONFLICT (tenant_id, key) DO NOTHING
             RETURNING 1
         )
-        SELECT agent_id, primary_provider, primary_model, fallback_provider, fallback_model, system_prompt, agent_deleted, EXISTS (SELECT 1 FROM claimed)
+        SELECT agent_id, primary_provider, primary_model, fallback_provider, fallback_model, system_prompt, agent_deleted,
+            EXISTS (SELECT 1 FROM claimed)
+            OR EXISTS (SELECT 1 FROM idempotency_records WHERE tenant_id = $2 AND key = $3 AND claim_token = $5 AND state = '{IdempotencyRecord.InFlight}')
         FROM target
         """;
 

@@ -20,6 +20,7 @@ namespace StitchFin.Conversation.Messages;
 public sealed partial class MessageExchangeService(
     ConversationDbContext db,
     IdempotencyStore idempotency,
+    ClaimLeaseKeeper leases,
     ProvidersClient providers,
     OutboxSignal outbox,
     TimeProvider time,
@@ -99,6 +100,7 @@ public sealed partial class MessageExchangeService(
         }
 
         var token = ((ClaimResult.Claimed)claim).Token;
+        using var held = leases.Hold(tenantId, key, token);
         try
         {
             // From here on the work finishes even if the caller goes away, so that its retry finds the answer.
