@@ -8,6 +8,7 @@ using StitchFin.Conversation.OpenAi;
 using StitchFin.Conversation.Responses;
 using StitchFin.Conversation.Sessions;
 using StitchFin.ServiceDefaults.Data;
+using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
 using StitchFin.ServiceDefaults.Outbox;
@@ -24,6 +25,7 @@ public static class Extensions
         builder.Services.AddOutboxRelay<ConversationDbContext>(UnroutableEvents.Keep);
 
         builder.Services.AddSingleton<ConversationTelemetry>();
+        builder.Services.AddAgentApiErrors();
 
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName)
             .Validate(o => o.RenewEvery > TimeSpan.Zero && o.RenewEvery * 2 < o.Lease, "Idempotency:RenewEvery must be positive and under half of Idempotency:Lease.")

@@ -1,14 +1,13 @@
 using Microsoft.Extensions.Options;
-using StitchFin.Gateway.Anthropic;
 using StitchFin.Gateway.ApiKeys;
 using StitchFin.Gateway.Authentication;
 using StitchFin.Gateway.Consumers;
 using StitchFin.Gateway.Dashboard;
 using StitchFin.Gateway.Health;
 using StitchFin.Gateway.Http;
-using StitchFin.Gateway.OpenAi;
 using StitchFin.Gateway.Proxy;
 using StitchFin.Gateway.RateLimiting;
+using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
 
@@ -34,8 +33,7 @@ public static class Extensions
                 "Edge:ApiKeys needs a positive CacheDuration, UsageInterval and CacheSizeLimit.")
             .ValidateOnStart();
         services.AddEdgeProblemDetails();
-        services.AddOpenAiErrors();
-        services.AddAnthropicErrors();
+        services.AddAgentApiErrors();
 
         services.AddHttpClient(ReadinessApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
         services.AddHttpClient(TenancyKeyClient.HttpClientName, (provider, http) =>

@@ -13,6 +13,7 @@ public sealed partial class MigrationService<TContext>(IServiceProvider services
     where TContext : DbContext
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan MigrationCommandTimeout = TimeSpan.FromMinutes(10);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -22,7 +23,10 @@ public sealed partial class MigrationService<TContext>(IServiceProvider services
             try
             {
                 await using var scope = services.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<TContext>().Database.MigrateAsync(cancellationToken);
+                var database = scope.ServiceProvider.GetRequiredService<TContext>().Database;
+                // A migration may rewrite a large table; requests' 10 s statement limit is not meant for it.
+                database.SetCommandTimeout(MigrationCommandTimeout);
+                await database.MigrateAsync(cancellationToken);
                 LogMigrated(typeof(TContext).Name);
                 return;
             }

@@ -18,7 +18,7 @@ namespace StitchFin.Conversation.Anthropic;
 /// a message is an ordinary exchange on channel <c>api</c> through <see cref="MessageExchangeService"/>, in a session of its
 /// own, exactly as a chat completion. <c>anthropic-version</c> is accepted whatever its value and not required.
 /// </summary>
-public static partial class AnthropicApi
+public static class AnthropicApi
 {
     public static RouteGroupBuilder MapAnthropicApi(this IEndpointRouteBuilder app)
     {
@@ -120,8 +120,9 @@ public static partial class AnthropicApi
     }
 
     /// <summary>
-    /// Whatever fails before the answer began (an unreadable body, an unexpected exception) is still answered in
-    /// Anthropic's shape; once a stream has begun nothing more can be said.
+    /// An unreadable body is answered in Anthropic's shape with what was wrong; other failures before the answer began
+    /// (a database outage's 503, an unexpected 500) reach the shared exception handlers, whose problems the Anthropic
+    /// error writer shapes. Once a stream has begun nothing more can be said.
     /// </summary>
     private static async ValueTask<object?> AnthropicShapedFailures(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
@@ -136,14 +137,6 @@ public static partial class AnthropicApi
                 ? "The request body is larger than this API accepts."
                 : $"The request could not be read: {ex.Message}");
         }
-        catch (Exception ex) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
-        {
-            LogUnexpected(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AnthropicApi)), ex);
-            return AnthropicError.ForStatus(StatusCodes.Status500InternalServerError,
-                "An unexpected error occurred in the gateway; the request may be retried.");
-        }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "An Anthropic Messages request failed unexpectedly")]
-    private static partial void LogUnexpected(ILogger logger, Exception exception);
 }

@@ -1,14 +1,15 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
-using StitchFin.Gateway.Anthropic;
 
-namespace StitchFin.Gateway.OpenAi;
+namespace StitchFin.ServiceDefaults.Http;
 
 /// <summary>
-/// Under <c>/v1</c> (the OpenAI-compatible API) every error the edge writes itself (401, 429, 404, 413, 502, ...)
-/// takes OpenAI's shape <c>{"error":{"message","type","param","code"}}</c>, which OpenAI SDKs read; elsewhere the
-/// edge's problem+json stays, and Anthropic's Messages API under <c>/v1/messages</c> has its own shape
-/// (<see cref="AnthropicErrorWriter"/>). Headers set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept.
+/// Under <c>/v1</c> (the OpenAI-compatible API) every error written as a problem (the edge's 401, 429, 404, 413,
+/// 502, ...; a service's 503 while its database is away) takes OpenAI's shape
+/// <c>{"error":{"message","type","param","code"}}</c>, which OpenAI SDKs read; elsewhere problem+json stays, and
+/// Anthropic's Messages API under <c>/v1/messages</c> has its own shape (<see cref="AnthropicErrorWriter"/>). Headers
+/// set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept.
 /// </summary>
 public sealed class OpenAiErrorWriter : IProblemDetailsWriter
 {
@@ -58,21 +59,4 @@ public sealed class OpenAiErrorWriter : IProblemDetailsWriter
         >= 500 => ("server_error", "internal_error"),
         _ => ("invalid_request_error", "invalid_request"),
     };
-}
-
-public static class OpenAiErrors
-{
-    /// <summary>
-    /// Puts <see cref="OpenAiErrorWriter"/> before the default problem+json writer: the problem details service
-    /// asks writers in registration order, and the shared defaults registered theirs earlier.
-    /// </summary>
-    public static IServiceCollection AddOpenAiErrors(this IServiceCollection services)
-    {
-        if (!services.Any(d => d.ImplementationType == typeof(OpenAiErrorWriter)))
-        {
-            services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrorWriter>());
-        }
-
-        return services;
-    }
 }

@@ -1,13 +1,14 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 
-namespace StitchFin.Gateway.Anthropic;
+namespace StitchFin.ServiceDefaults.Http;
 
 /// <summary>
-/// Under <c>/v1/messages</c> (Anthropic's Messages API) every error the edge writes itself (401, 429, 404, 405, 413,
-/// 502, 503, 504, ...) takes Anthropic's shape <c>{"type":"error","error":{"type","message"}}</c>, which Anthropic's SDKs
-/// and Claude Code read; the rest of <c>/v1</c> keeps OpenAI's shape. Headers set before writing (<c>Retry-After</c>,
-/// <c>WWW-Authenticate</c>) are kept.
+/// Under <c>/v1/messages</c> (Anthropic's Messages API) every error written as a problem (the edge's 401, 429, 404,
+/// 405, 413, 502, 503, 504, ...; a service's 503 while its database is away) takes Anthropic's shape
+/// <c>{"type":"error","error":{"type","message"}}</c>, which Anthropic's SDKs and Claude Code read; the rest of
+/// <c>/v1</c> keeps OpenAI's shape. Headers set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept.
 /// </summary>
 public sealed class AnthropicErrorWriter : IProblemDetailsWriter
 {
@@ -54,21 +55,4 @@ public sealed class AnthropicErrorWriter : IProblemDetailsWriter
         >= 500 => "api_error",
         _ => "invalid_request_error",
     };
-}
-
-public static class AnthropicErrors
-{
-    /// <summary>
-    /// Puts <see cref="AnthropicErrorWriter"/> first among the problem details writers (they are asked in registration
-    /// order); the OpenAI writer leaves its paths alone either way.
-    /// </summary>
-    public static IServiceCollection AddAnthropicErrors(this IServiceCollection services)
-    {
-        if (!services.Any(d => d.ImplementationType == typeof(AnthropicErrorWriter)))
-        {
-            services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, AnthropicErrorWriter>());
-        }
-
-        return services;
-    }
 }
