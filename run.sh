@@ -119,11 +119,19 @@ stop_service() {
   rm -f "$RUN_DIR/$s.pid"
 }
 
+# Why a service stopped during start: its unhandled exception, which names a refused setting for example (the stack
+# trace after it fills the end of the log), then the end of its log.
+start_failure() {
+  local log="$RUN_DIR/$1.log"
+  tail -n 200 "$log" | grep 'Unhandled exception\.' | tail -n 1 || true
+  echo "last lines of its log:"
+  tail -n 20 "$log"
+}
+
 wait_ready() {
   local s=$1 deadline=$((SECONDS + ${2:-90}))
   until curl -fsS -o /dev/null "$(url_of "$s")/health/ready" 2>/dev/null; do
-    is_running "$s" || die "$s exited during start; last lines of its log:
-$(tail -n 20 "$RUN_DIR/$s.log")"
+    is_running "$s" || die "$s exited during start: $(start_failure "$s")"
     [ $SECONDS -lt $deadline ] || die "$s not ready after ${2:-90}s; see $RUN_DIR/$s.log"
     sleep 0.3
   done
