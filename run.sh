@@ -8,6 +8,9 @@
 # Ports, database names and the RabbitMQ virtual host come from scripts/config.sh and can be overridden, so
 # several isolated copies can run side by side (the end-to-end tests do). Any ASP.NET configuration
 # variable (Section__Key=value) set in the environment at `up` reaches every service, and is kept for restarts.
+# Services run as Production unless ASPNETCORE_ENVIRONMENT says otherwise, so they refuse secrets published in the
+# repository: the admin key, identity signing key and API-key pepper come from the environment (STITCHFIN_ADMIN_KEY,
+# STITCHFIN_IDENTITY_SIGNING_KEY, STITCHFIN_KEY_PEPPER) or are generated on the first start into .local/secrets.env.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +24,30 @@ mkdir -p "$RUN_DIR"
 
 log() { printf '[run] %s\n' "$*" >&2; }
 die() { printf '[run] error: %s\n' "$*" >&2; exit 1; }
+
+# Secrets from the environment, else the ones this checkout generated on its first start: random, kept in
+# .local/secrets.env (git-ignored) so that restarts and `./run.sh start SERVICE` use the same ones.
+load_secrets() {
+  local file="$ROOT/.local/secrets.env"
+  if [ -n "${STITCHFIN_ADMIN_KEY:-}" ] && [ -n "${STITCHFIN_IDENTITY_SIGNING_KEY:-}" ] && [ -n "${STITCHFIN_KEY_PEPPER:-}" ]; then
+    return 0
+  fi
+  if [ ! -f "$file" ]; then
+    mkdir -p "$ROOT/.local"
+    local draft; draft=$(mktemp "$file.XXXXXX")
+    local name; for name in STITCHFIN_ADMIN_KEY STITCHFIN_IDENTITY_SIGNING_KEY STITCHFIN_KEY_PEPPER; do
+      printf ': "${%s:=%s}"\n' "$name" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> "$draft"
+    done
+    # A link fails if the file exists: of two first starts at once, both then use the one that got there first.
+    ln "$draft" "$file" 2>/dev/null || true
+    rm -f "$draft"
+    log "generated secrets into $file"
+  fi
+  # shellcheck source=/dev/null
+  source "$file"
+}
+
+load_secrets
 
 title() { tr '[:lower:]' '[:upper:]' <<< "${1:0:1}"; }
 project() { local t; t="$(title "$1")${1:1}"; echo "services/$1/$t.Api"; }
@@ -92,11 +119,19 @@ stop_service() {
   rm -f "$RUN_DIR/$s.pid"
 }
 
+# Why a service stopped during start: its unhandled exception, which names a refused setting for example (the stack
+# trace after it fills the end of the log), then the end of its log.
+start_failure() {
+  local log="$RUN_DIR/$1.log"
+  tail -n 200 "$log" | grep 'Unhandled exception\.' | tail -n 1 || true
+  echo "last lines of its log:"
+  tail -n 20 "$log"
+}
+
 wait_ready() {
   local s=$1 deadline=$((SECONDS + ${2:-90}))
   until curl -fsS -o /dev/null "$(url_of "$s")/health/ready" 2>/dev/null; do
-    is_running "$s" || die "$s exited during start; last lines of its log:
-$(tail -n 20 "$RUN_DIR/$s.log")"
+    is_running "$s" || die "$s exited during start: $(start_failure "$s")"
     [ $SECONDS -lt $deadline ] || die "$s not ready after ${2:-90}s; see $RUN_DIR/$s.log"
     sleep 0.3
   done
@@ -160,7 +195,7 @@ up() {
 
   StitchFin is running.
     Edge (API and dashboard):  $(url_of gateway)
-    Development admin key:     $STITCHFIN_ADMIN_KEY
+    Admin key:                 $STITCHFIN_ADMIN_KEY
     Create a tenant:           curl -s -X POST $(url_of gateway)/tenants -H 'X-Admin-Key: $STITCHFIN_ADMIN_KEY' -H 'content-type: application/json' -d '{"name":"Acme"}'
     Logs:                      $RUN_DIR/<service>.log
 MSG

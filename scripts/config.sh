@@ -7,9 +7,9 @@
 : "${STITCHFIN_RABBITMQ_USER:=stitchfin}"
 : "${STITCHFIN_RABBITMQ_PASSWORD:=stitchfin-dev}"
 : "${STITCHFIN_EDGE_PORT:=8080}"
-: "${STITCHFIN_ADMIN_KEY:=dev-admin-key-change-me}"
-: "${STITCHFIN_IDENTITY_SIGNING_KEY:=dev-identity-signing-key-0123456789abcdef}"
-: "${STITCHFIN_KEY_PEPPER:=dev-api-key-pepper-0123456789abcdef}"
+# The secrets STITCHFIN_ADMIN_KEY, STITCHFIN_IDENTITY_SIGNING_KEY and STITCHFIN_KEY_PEPPER have no value here: a value
+# in the repository is known to everyone, and the services refuse such values outside Development. run.sh generates
+# them on its first start and keeps them in .local/secrets.env.
 export STITCHFIN_PG_PORT STITCHFIN_PG_USER STITCHFIN_PG_PASSWORD STITCHFIN_RABBITMQ_PORT STITCHFIN_RABBITMQ_USER \
   STITCHFIN_RABBITMQ_PASSWORD STITCHFIN_EDGE_PORT STITCHFIN_ADMIN_KEY STITCHFIN_IDENTITY_SIGNING_KEY STITCHFIN_KEY_PEPPER
 : "${STITCHFIN_TENANCY_PORT:=5101}"

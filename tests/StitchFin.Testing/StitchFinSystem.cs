@@ -15,7 +15,7 @@ namespace StitchFin.Testing;
 /// </summary>
 public sealed class StitchFinSystem : IAsyncLifetime
 {
-    public const string AdminKey = "e2e-admin-key-0123456789";
+    public const string AdminKey = "e2e-admin-key-0123456789-5d2b8f4a1c7e9036";
     private static readonly string[] Services = ["gateway", "tenancy", "conversation", "providers", "voice", "metering"];
 
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
@@ -187,7 +187,10 @@ public sealed class StitchFinSystem : IAsyncLifetime
         start.Environment["STITCHFIN_CONFIGURATION"] = BuildConfiguration;
         start.Environment["STITCHFIN_DB_PREFIX"] = DatabasePrefix;
         start.Environment["STITCHFIN_RABBITMQ_VHOST"] = VirtualHost;
+        // Every secret given: run.sh then neither reads nor generates the developer's .local/secrets.env.
         start.Environment["STITCHFIN_ADMIN_KEY"] = AdminKey;
+        start.Environment["STITCHFIN_IDENTITY_SIGNING_KEY"] = TestInfrastructure.SigningKey;
+        start.Environment["STITCHFIN_KEY_PEPPER"] = TestInfrastructure.TestPepper;
         start.Environment["STITCHFIN_EDGE_PORT"] = Port("gateway");
         start.Environment["STITCHFIN_TENANCY_PORT"] = Port("tenancy");
         start.Environment["STITCHFIN_CONVERSATION_PORT"] = Port("conversation");

@@ -1,18 +1,18 @@
 // End-to-end browser test of the dashboard against a running system (or the mock server).
-//   EDGE_URL=http://127.0.0.1:8080 ADMIN_KEY=... node e2e/dashboard.e2e.mjs
+//   EDGE_URL=http://127.0.0.1:8080 ADMIN_KEY=... node e2e/dashboard.e2e.mjs   (ADMIN_KEY defaults to the one run.sh generated)
 // Uses playwright-core with Debian's chromium (never downloads a browser). Screenshots go to
 // e2e/artifacts/. Exits non-zero on any failure; the last line is "N passed, M failed".
 // With UPSTREAM_PROVIDER and UPSTREAM_MODEL set (an OpenAI-compatible provider scripted to answer UPSTREAM_REPLY),
 // it also creates an agent on that provider and model through the form and chats with it; UPSTREAM_REPLY_MODEL,
 // when set, is the model name the reply must show (otherwise it must match what the API stored).
 import { chromium } from 'playwright-core'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const EDGE = (process.env.EDGE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
-const ADMIN_KEY = process.env.ADMIN_KEY ?? process.env.STITCHFIN_ADMIN_KEY ?? 'dev-admin-key-change-me'
+const ADMIN_KEY = process.env.ADMIN_KEY ?? process.env.STITCHFIN_ADMIN_KEY ?? await generatedAdminKey()
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = join(here, 'artifacts')
 const USAGE_WAIT_MS = Number(process.env.USAGE_WAIT_MS ?? 6000)
@@ -33,6 +33,12 @@ const state = {}
 
 const log = (...a) => console.log(...a)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// Without ADMIN_KEY: the one ../run.sh generated on its first start.
+async function generatedAdminKey() {
+  const secrets = await readFile(join(here, '..', '..', '.local', 'secrets.env'), 'utf8').catch(() => '')
+  return /STITCHFIN_ADMIN_KEY:=([0-9a-f]+)/.exec(secrets)?.[1] ?? ''
+}
 
 function assert(cond, message) {
   if (!cond) throw new Error(message)

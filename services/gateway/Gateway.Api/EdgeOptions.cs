@@ -5,7 +5,10 @@ public sealed class EdgeOptions
 {
     public const string SectionName = "Edge";
 
-    /// <summary>The secret <c>POST /tenants</c> requires in <c>X-Admin-Key</c>; empty refuses every admin call.</summary>
+    /// <summary>
+    /// The secret <c>POST /tenants</c> requires in <c>X-Admin-Key</c>: outside Development at least 32 characters;
+    /// empty (Development only) refuses every admin call.
+    /// </summary>
     public string AdminKey { get; set; } = "";
 
     /// <summary>The built dashboard; unset means the repository's <c>web/dist</c> when it exists.</summary>

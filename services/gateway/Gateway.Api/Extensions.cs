@@ -7,6 +7,7 @@ using StitchFin.Gateway.Health;
 using StitchFin.Gateway.Http;
 using StitchFin.Gateway.Proxy;
 using StitchFin.Gateway.RateLimiting;
+using StitchFin.ServiceDefaults;
 using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
@@ -27,6 +28,8 @@ public static class Extensions
         builder.AddInternalIdentitySigning();
         services.AddOptions<EdgeOptions>()
             .Bind(builder.Configuration.GetSection(EdgeOptions.SectionName))
+            // Development may leave it empty, which turns admin calls off.
+            .ValidateSecret($"{EdgeOptions.SectionName}:AdminKey", o => o.AdminKey, shortAllowedInDevelopment: true)
             .Validate(o => o.RateLimit is { TokenLimit: > 0, TokensPerPeriod: > 0 } && o.RateLimit.ReplenishmentPeriod > TimeSpan.Zero,
                 "Edge:RateLimit needs a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod.")
             .Validate(o => o.ApiKeys.CacheDuration > TimeSpan.Zero && o.ApiKeys.UsageInterval > TimeSpan.Zero && o.ApiKeys.CacheSizeLimit > 0,

@@ -1,3 +1,4 @@
+using StitchFin.ServiceDefaults;
 using StitchFin.ServiceDefaults.Data;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Messaging;
@@ -20,8 +21,7 @@ public static class Extensions
 
         builder.Services.AddOptions<ApiKeyOptions>()
             .Bind(builder.Configuration.GetSection(ApiKeyOptions.SectionName))
-            .Validate(o => o.Pepper.Length >= ApiKeyOptions.MinPepperLength,
-                $"{ApiKeyOptions.SectionName}:Pepper must be set to a secret of at least {ApiKeyOptions.MinPepperLength} characters.")
+            .ValidateSecret($"{ApiKeyOptions.SectionName}:Pepper", o => o.Pepper)
             .ValidateOnStart();
         builder.Services.AddSingleton<ApiKeySecrets>();
         builder.Services.AddSingleton<KeyTelemetry>();

@@ -18,7 +18,7 @@ public static class IdentityExtensions
     {
         builder.Services.AddOptions<InternalIdentityOptions>()
             .Bind(builder.Configuration.GetSection(InternalIdentityOptions.SectionName))
-            .Validate(o => o.SigningKey.Length >= 32, "Identity:SigningKey must be set to a secret of at least 32 characters.")
+            .ValidateSecret("Identity:SigningKey", o => o.SigningKey)
             .ValidateOnStart();
         builder.Services.AddSingleton<InternalIdentitySigner>();
         builder.Services.AddScoped<CurrentTenant>();

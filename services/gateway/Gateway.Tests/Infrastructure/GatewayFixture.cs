@@ -21,7 +21,7 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
-    public const string AdminKey = "test-admin-key-3f9c1d7e5b";
+    public const string AdminKey = "test-admin-key-3f9c1d7e5b-a84e02c6d1f7b935";
     public const string AllowedOrigin = "http://dashboard.test";
     public static readonly string[] Clusters = ["tenancy", "conversation", "providers", "voice", "metering"];
 
