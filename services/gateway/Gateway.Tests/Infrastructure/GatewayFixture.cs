@@ -35,6 +35,8 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
+    public RabbitMqEndpoint RabbitMq => _infrastructure!.RabbitMq;
+
     public InternalIdentitySigner Signer => Gateway.Services.GetRequiredService<InternalIdentitySigner>();
 
     public ApiKeyVerifier Verifier => Gateway.Services.GetRequiredService<ApiKeyVerifier>();
@@ -77,13 +79,38 @@ public sealed class GatewayFixture : IAsyncLifetime
         return factory;
     }
 
-    public static string ClosedPortAddress()
+    public static string ClosedPortAddress() => $"http://127.0.0.1:{ClosedPort()}/";
+
+    public static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        return $"http://127.0.0.1:{port}/";
+        return port;
+    }
+
+    /// <summary>
+    /// Moves the clock the way time passes with the broker up: the edge keeps hearing the probes it sends itself, so
+    /// this returns once it has heard one sent at the new time.
+    /// </summary>
+    public Task AdvanceWithBusUpAsync(TimeSpan by) => AdvanceWithBusUpAsync(Gateway, Time, by);
+
+    public static async Task AdvanceWithBusUpAsync(GatewayFactory gateway, FakeTimeProvider clock, TimeSpan by)
+    {
+        clock.Advance(by);
+        var now = clock.GetUtcNow();
+        var revocations = gateway.Services.GetRequiredService<RevocationFeed>();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (revocations.UpToDateAsOf < now)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException($"The gateway heard no probe sent at {now:O}; the last was sent at {revocations.UpToDateAsOf:O}.");
+            }
+
+            await Task.Delay(10);
+        }
     }
 
     public HttpClient ClientWithKey(string apiKey, GatewayFactory? gateway = null)
