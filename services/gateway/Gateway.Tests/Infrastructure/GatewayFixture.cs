@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using StitchFin.Gateway.ApiKeys;
@@ -131,7 +132,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>The bus connects in the background; revocations reach the edge only once its endpoint is bound.</summary>
+    /// <summary>
+    /// Ready, and its bus connected: the bus connects in the background, and revocations reach the edge only once its
+    /// endpoint is bound.
+    /// </summary>
     public static async Task WaitUntilReadyAsync(HttpClient client)
     {
         string body = "";
@@ -139,7 +143,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             using var response = await client.GetAsync("/health/ready");
             body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (response.StatusCode == HttpStatusCode.OK && BusOf(body) == "ok")
             {
                 return;
             }
@@ -148,6 +152,13 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
 
         throw new InvalidOperationException("The gateway did not become ready: " + body);
+    }
+
+    /// <summary>The <c>bus</c> of a <c>/health/ready</c> answer.</summary>
+    private static string? BusOf(string readiness)
+    {
+        using var json = JsonDocument.Parse(readiness);
+        return json.RootElement.GetProperty("bus").GetString();
     }
 
     public static async Task<EchoedRequest> ReadEchoAsync(HttpResponseMessage response)
