@@ -59,6 +59,16 @@ public sealed class EdgeApiKeyOptions
     /// <summary>How long a verified key is trusted without asking tenancy again; revocations evict sooner.</summary>
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a verification is used once the edge cannot show that revocations reach it (broker down, or a link gone
+    /// silent), counted from the later of the verification and the last probe heard back. Under the 2 s the API
+    /// promises for revocations, with room for requests in flight.
+    /// </summary>
+    public TimeSpan TrustWhileDisconnected { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the edge sends itself a probe through its revocation queue; well under <see cref="TrustWhileDisconnected"/>.</summary>
+    public TimeSpan ConnectionProbeInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How long an unknown key is remembered, so a flood of bad keys does not reach tenancy.</summary>
     public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -34,6 +34,8 @@ public static class Extensions
                 "Edge:RateLimit needs a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod.")
             .Validate(o => o.ApiKeys.CacheDuration > TimeSpan.Zero && o.ApiKeys.UsageInterval > TimeSpan.Zero && o.ApiKeys.CacheSizeLimit > 0,
                 "Edge:ApiKeys needs a positive CacheDuration, UsageInterval and CacheSizeLimit.")
+            .Validate(o => o.ApiKeys.ConnectionProbeInterval > TimeSpan.Zero && o.ApiKeys.ConnectionProbeInterval < o.ApiKeys.TrustWhileDisconnected,
+                "Edge:ApiKeys needs a positive ConnectionProbeInterval shorter than TrustWhileDisconnected, or a connected edge would re-verify keys.")
             .ValidateOnStart();
         services.AddEdgeProblemDetails();
         services.AddAgentApiErrors();
@@ -45,6 +47,7 @@ public static class Extensions
             http.Timeout = provider.GetRequiredService<IOptions<EdgeOptions>>().Value.ApiKeys.VerifyTimeout;
         });
         services.AddSingleton<TenancyKeyClient>();
+        services.AddSingleton<RevocationFeed>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ReadinessCache>();
@@ -62,8 +65,9 @@ public static class Extensions
         builder.AddMessaging(
             bus => bus.AddConsumer<ApiKeyRevokedConsumer>(),
             ApiKeyRevocations.ConfigureEndpoint);
-        // Registered after the bus so it stops first and can report the last usages while the bus is up.
+        // Registered after the bus so they stop first: the last usages are reported while the bus is up.
         services.AddHostedService<ApiKeyUsagePublisher>();
+        services.AddHostedService<RevocationProbeSender>();
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))

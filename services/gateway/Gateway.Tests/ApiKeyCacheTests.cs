@@ -26,11 +26,11 @@ public sealed class ApiKeyCacheTests(GatewayFixture fixture)
         var key = fixture.Backend.AddKey();
         var client = fixture.ClientWithKey(key.ApiKey);
         (await client.GetAsync("/agents")).Dispose();
-        fixture.Time.Advance(TimeSpan.FromSeconds(59));
+        await fixture.AdvanceWithBusUpAsync(TimeSpan.FromSeconds(59));
         (await client.GetAsync("/agents")).Dispose();
         Assert.Equal(1, fixture.Backend.VerifyCalls(key.ApiKey));
 
-        fixture.Time.Advance(TimeSpan.FromSeconds(2));
+        await fixture.AdvanceWithBusUpAsync(TimeSpan.FromSeconds(2));
         using var response = await client.GetAsync("/agents");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, fixture.Backend.VerifyCalls(key.ApiKey));

@@ -33,6 +33,22 @@ public sealed class HealthTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task The_edge_is_ready_without_its_broker_and_reports_its_bus_as_unavailable()
+    {
+        await using var gateway = fixture.CreateGateway(new Dictionary<string, string?>
+        {
+            ["RabbitMq:Port"] = GatewayFixture.ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+        using var response = await gateway.CreateClient().GetAsync("/health/ready");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal("ok", json.RootElement.GetProperty("services").GetProperty("gateway").GetString());
+        Assert.Equal("unavailable", json.RootElement.GetProperty("bus").GetString());
+    }
+
+    [Fact]
     public async Task A_service_that_is_down_makes_ready_503_naming_it_and_its_routes_a_prompt_502_problem()
     {
         await using var gateway = fixture.CreateGateway(new Dictionary<string, string?>
@@ -77,7 +93,7 @@ public sealed class HealthTests(GatewayFixture fixture)
 
         await using var gateway = fixture.CreateGateway(overrides, services => services.AddSingleton<TimeProvider>(clock));
         var client = gateway.CreateClient();
-        // A new edge is ready once its bus is connected; each poll moves the clock past the cached answer.
+        // Each poll moves the clock past the cached answer, until the first round of checks finds every service ready.
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {

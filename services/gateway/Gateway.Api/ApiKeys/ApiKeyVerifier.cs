@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
@@ -10,7 +11,8 @@ namespace StitchFin.Gateway.ApiKeys;
 /// The edge's verified-key cache. Entries are keyed by the SHA-256 of the key (never the plaintext); concurrent
 /// misses for one key share a single tenancy call; a revocation evicts through a key id index and is remembered
 /// long enough that a verification already in flight cannot put the revoked key back. Unknown keys are remembered in
-/// a cache of their own, so a flood of them can never push a verified key out.
+/// a cache of their own, so a flood of them can never push a verified key out. A verified key goes back to tenancy
+/// sooner when the edge cannot show that it hears revocations (see <see cref="RevocationFeed"/>).
 /// </summary>
 public sealed class ApiKeyVerifier : IDisposable
 {
@@ -20,13 +22,15 @@ public sealed class ApiKeyVerifier : IDisposable
     private readonly ConcurrentDictionary<Guid, string> _cacheKeyByKeyId = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _revokedUntil = new();
     private readonly TenancyKeyClient _tenancy;
+    private readonly RevocationFeed _revocations;
     private readonly TimeProvider _time;
     private readonly EdgeApiKeyOptions _options;
     private readonly PostEvictionDelegate _onEvicted;
 
-    public ApiKeyVerifier(TenancyKeyClient tenancy, TimeProvider time, IOptions<EdgeOptions> options)
+    public ApiKeyVerifier(TenancyKeyClient tenancy, RevocationFeed revocations, TimeProvider time, IOptions<EdgeOptions> options)
     {
         _tenancy = tenancy;
+        _revocations = revocations;
         _time = time;
         _options = options.Value.ApiKeys;
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.CacheSizeLimit });
@@ -37,7 +41,7 @@ public sealed class ApiKeyVerifier : IDisposable
     public ValueTask<VerifiedKey?> VerifyAsync(string apiKey, string requestId, CancellationToken cancellationToken)
     {
         var cacheKey = CacheKeyOf(apiKey);
-        if (_cache.TryGetValue(cacheKey, out CachedVerification? cached) && cached!.ExpiresAt > _time.GetUtcNow())
+        if (_cache.TryGetValue(cacheKey, out CachedVerification? cached) && IsTrusted(cached))
         {
             if (!IsRevoked(cached.Key))
             {
@@ -58,7 +62,7 @@ public sealed class ApiKeyVerifier : IDisposable
 
     /// <summary>The key when it is verified and cached (no call to tenancy), for a client whose wrong keys are limited.</summary>
     public VerifiedKey? Cached(string apiKey) =>
-        _cache.TryGetValue(CacheKeyOf(apiKey), out CachedVerification? cached) && cached!.ExpiresAt > _time.GetUtcNow() && !IsRevoked(cached.Key)
+        _cache.TryGetValue(CacheKeyOf(apiKey), out CachedVerification? cached) && IsTrusted(cached) && !IsRevoked(cached.Key)
             ? cached.Key
             : null;
 
@@ -109,13 +113,15 @@ public sealed class ApiKeyVerifier : IDisposable
     {
         try
         {
+            // Tenancy's answer may miss a revocation made while it is on its way, not one made before the question.
+            var askedAt = _time.GetUtcNow();
             var key = await _tenancy.VerifyAsync(apiKey, requestId, CancellationToken.None);
             if (IsRevoked(key))
             {
                 key = null;
             }
 
-            Store(cacheKey, key);
+            Store(cacheKey, key, askedAt);
             // A revocation that arrived between the check above and the store did not find the entry to evict.
             if (IsRevoked(key))
             {
@@ -131,11 +137,11 @@ public sealed class ApiKeyVerifier : IDisposable
         }
     }
 
-    private void Store(string cacheKey, VerifiedKey? key)
+    private void Store(string cacheKey, VerifiedKey? key, DateTimeOffset verifiedAt)
     {
         var lifetime = key is null ? _options.NegativeCacheDuration : _options.CacheDuration;
         using var entry = (key is null ? _unknown : _cache).CreateEntry(cacheKey);
-        entry.Value = new CachedVerification(key, _time.GetUtcNow() + lifetime);
+        entry.Value = new CachedVerification(key, verifiedAt, _time.GetUtcNow() + lifetime);
         entry.AbsoluteExpirationRelativeToNow = lifetime;
         entry.Size = 1;
         if (key is not null)
@@ -154,6 +160,12 @@ public sealed class ApiKeyVerifier : IDisposable
         }
     }
 
+    private bool IsTrusted([NotNullWhen(true)] CachedVerification? cached)
+    {
+        var now = _time.GetUtcNow();
+        return cached is not null && cached.ExpiresAt > now && _revocations.MayTrust(cached.VerifiedAt, now);
+    }
+
     private bool IsRevoked(VerifiedKey? key) => key is not null && !_revokedUntil.IsEmpty && _revokedUntil.ContainsKey(key.KeyId);
 
     internal static string CacheKeyOf(string apiKey)
@@ -167,5 +179,5 @@ public sealed class ApiKeyVerifier : IDisposable
         return Convert.ToHexString(hash);
     }
 
-    private sealed record CachedVerification(VerifiedKey? Key, DateTimeOffset ExpiresAt);
+    private sealed record CachedVerification(VerifiedKey? Key, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt);
 }

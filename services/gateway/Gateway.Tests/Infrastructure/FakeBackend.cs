@@ -26,6 +26,7 @@ public sealed class FakeBackend : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, TestKey> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _failing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _verifyCalls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _heldVerifications = new(StringComparer.Ordinal);
 
@@ -75,6 +76,9 @@ public sealed class FakeBackend : IAsyncDisposable
     /// <summary>Tenancy refuses the key from now on (the edge learns it from an event or when its cache expires).</summary>
     public void Revoke(TestKey key) => _revoked[key.ApiKey] = true;
 
+    /// <summary>Tenancy answers 500 for the key from now on, as for <see cref="FailingKey"/>.</summary>
+    public void FailVerification(TestKey key) => _failing[key.ApiKey] = true;
+
     public int VerifyCalls(string apiKey) => _verifyCalls.GetValueOrDefault(apiKey);
 
     /// <summary>Verification of this key waits until the returned source is completed.</summary>
@@ -99,7 +103,7 @@ public sealed class FakeBackend : IAsyncDisposable
             await hold.Task;
         }
 
-        if (request.ApiKey == FailingKey)
+        if (request.ApiKey == FailingKey || _failing.ContainsKey(request.ApiKey))
         {
             return Results.StatusCode(StatusCodes.Status500InternalServerError);
         }

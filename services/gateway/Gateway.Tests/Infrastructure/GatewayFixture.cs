@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using StitchFin.Gateway.ApiKeys;
@@ -34,6 +35,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public GatewayFactory Gateway { get; private set; } = null!;
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    public RabbitMqEndpoint RabbitMq => _infrastructure!.RabbitMq;
 
     public InternalIdentitySigner Signer => Gateway.Services.GetRequiredService<InternalIdentitySigner>();
 
@@ -77,13 +80,38 @@ public sealed class GatewayFixture : IAsyncLifetime
         return factory;
     }
 
-    public static string ClosedPortAddress()
+    public static string ClosedPortAddress() => $"http://127.0.0.1:{ClosedPort()}/";
+
+    public static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        return $"http://127.0.0.1:{port}/";
+        return port;
+    }
+
+    /// <summary>
+    /// Moves the clock the way time passes with the broker up: the edge keeps hearing the probes it sends itself, so
+    /// this returns once it has heard one sent at the new time.
+    /// </summary>
+    public Task AdvanceWithBusUpAsync(TimeSpan by) => AdvanceWithBusUpAsync(Gateway, Time, by);
+
+    public static async Task AdvanceWithBusUpAsync(GatewayFactory gateway, FakeTimeProvider clock, TimeSpan by)
+    {
+        clock.Advance(by);
+        var now = clock.GetUtcNow();
+        var revocations = gateway.Services.GetRequiredService<RevocationFeed>();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (revocations.UpToDateAsOf < now)
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException($"The gateway heard no probe sent at {now:O}; the last was sent at {revocations.UpToDateAsOf:O}.");
+            }
+
+            await Task.Delay(10);
+        }
     }
 
     public HttpClient ClientWithKey(string apiKey, GatewayFactory? gateway = null)
@@ -104,7 +132,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>The bus connects in the background; revocations reach the edge only once its endpoint is bound.</summary>
+    /// <summary>
+    /// Ready, and its bus connected: the bus connects in the background, and revocations reach the edge only once its
+    /// endpoint is bound.
+    /// </summary>
     public static async Task WaitUntilReadyAsync(HttpClient client)
     {
         string body = "";
@@ -112,7 +143,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             using var response = await client.GetAsync("/health/ready");
             body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (response.StatusCode == HttpStatusCode.OK && BusOf(body) == "ok")
             {
                 return;
             }
@@ -121,6 +152,13 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
 
         throw new InvalidOperationException("The gateway did not become ready: " + body);
+    }
+
+    /// <summary>The <c>bus</c> of a <c>/health/ready</c> answer.</summary>
+    private static string? BusOf(string readiness)
+    {
+        using var json = JsonDocument.Parse(readiness);
+        return json.RootElement.GetProperty("bus").GetString();
     }
 
     public static async Task<EchoedRequest> ReadEchoAsync(HttpResponseMessage response)
