@@ -26,7 +26,7 @@ public sealed class MeteringServer : WebApplicationFactory<Program>
     /// <summary>A plain socket client whose requests carry an identity signed with the configured key, as the edge does.</summary>
     public HttpClient CreateSignedClient(Guid tenantId, string signingKey)
     {
-        var signer = new InternalIdentitySigner(Options.Create(new InternalIdentityOptions { SigningKey = signingKey }), TimeProvider.System);
+        var signer = new InternalIdentitySigner(Options.Create(new InternalIdentityOptions { SigningKey = signingKey }), TimeProvider.System, new ServiceName("gateway"));
         return new HttpClient(new SigningHandler(signer, tenantId) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = BaseAddress };
     }
 
@@ -52,7 +52,7 @@ public sealed class MeteringServer : WebApplicationFactory<Program>
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            request.Headers.Add(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Tenant, tenantId, Guid.NewGuid().ToString("N")));
+            request.Headers.Add(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Tenant, tenantId, Guid.NewGuid().ToString("N"), InternalCall.For("metering", request)));
             return base.SendAsync(request, cancellationToken);
         }
     }

@@ -23,6 +23,7 @@ public static class Extensions
         builder.ConfigureOpenTelemetry(serviceName);
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new Identity.ServiceName(serviceName));
         builder.Services.AddHttpContextAccessor();
         // Every outgoing call is already a span and a metric; the client factory's log scope and log lines per request
         // add allocations on the message path and say nothing the traces do not.

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using StitchFin.ServiceDefaults.Identity;
 
 namespace StitchFin.EndToEnd.Tests;
 
@@ -85,7 +87,7 @@ public sealed class AuthenticationTests(StitchFinSystem system)
         var attacker = await Tenant.CreateAsync(system, "Attacker");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/tenants/me");
         request.Headers.Add("X-Tenant-Id", victim.Id.ToString());
-        request.Headers.Add("X-StitchFin-Identity", $"v1.t.{victim.Id:N}.r1.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.forged");
+        request.Headers.Add("X-StitchFin-Identity", $"v2.t.{victim.Id:N}.r1.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.gateway.forged");
         using var response = await attacker.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(attacker.Id, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<Guid>());
@@ -100,9 +102,37 @@ public sealed class AuthenticationTests(StitchFinSystem system)
         using var http = new HttpClient { BaseAddress = system.ServiceUrl(service) };
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Add("X-Tenant-Id", Guid.NewGuid().ToString());
-        request.Headers.Add("X-StitchFin-Identity", $"v1.t.{Guid.NewGuid():N}.r1.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.AAAA");
+        request.Headers.Add("X-StitchFin-Identity", $"v2.t.{Guid.NewGuid():N}.r1.{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}.gateway.AAAA");
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_identity_signed_for_one_call_to_conversation_is_refused_by_every_other_service_method_and_path()
+    {
+        var tenant = await Tenant.CreateAsync(system, "Replayed");
+        // What the edge sends conversation for GET /agents, as an attacker inside the network could capture it.
+        var edge = new InternalIdentitySigner(
+            Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), TimeProvider.System, new ServiceName("gateway"));
+        var captured = edge.Sign(IdentityKind.Tenant, tenant.Id, "r1", new InternalCall("conversation", "GET", "/agents"));
+
+        Assert.Equal(HttpStatusCode.OK, await ReplayAsync("conversation", HttpMethod.Get, "/agents"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ReplayAsync("conversation", HttpMethod.Post, "/agents"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ReplayAsync("conversation", HttpMethod.Get, "/sessions"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ReplayAsync("tenancy", HttpMethod.Get, "/keys"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ReplayAsync("metering", HttpMethod.Get, "/usage?from=2026-01-01&to=2026-01-02"));
+
+        async Task<HttpStatusCode> ReplayAsync(string service, HttpMethod method, string path)
+        {
+            using var http = new HttpClient { BaseAddress = system.ServiceUrl(service) };
+            using var request = new HttpRequestMessage(method, path)
+            {
+                Content = method == HttpMethod.Post ? JsonContent.Create(new { name = "Planted", systemPrompt = "x", primaryProvider = "VendorA" }) : null,
+            };
+            request.Headers.Add(InternalIdentitySigner.HeaderName, captured);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
     }
 
     private static async Task<bool> Pause()

@@ -99,7 +99,7 @@ public abstract class InternalServiceConformance<TProgram> : IAsyncLifetime
     public async Task Forged_identity_is_401()
     {
         var client = Factory.CreateClient();
-        var genuine = Factory.Services.GetRequiredService<InternalIdentitySigner>().Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1");
+        var genuine = Factory.SignFor(HttpMethod.Get, ProtectedPathOnly, Guid.NewGuid());
         // Same payload shape for another tenant, with the genuine signature pasted on.
         var parts = genuine.Split('.');
         parts[2] = Guid.NewGuid().ToString("N");
@@ -109,22 +109,44 @@ public abstract class InternalServiceConformance<TProgram> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stale_identity_is_401()
+    public async Task Identity_signed_for_another_service_is_401()
     {
-        var past = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-5));
-        var signer = new InternalIdentitySigner(Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), past);
-        var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1"));
-        await AssertUnauthorizedProblem(await client.GetAsync(ProtectedPath));
+        var forConversation = Factory.SignFor(HttpMethod.Get, ProtectedPathOnly, Guid.NewGuid(), audience: "another-service");
+        await AssertUnauthorizedProblem(await SendWithIdentityAsync(forConversation));
+    }
+
+    [Fact]
+    public async Task Identity_signed_for_another_method_or_path_is_401()
+    {
+        var tenantId = Guid.NewGuid();
+        await AssertUnauthorizedProblem(await SendWithIdentityAsync(Factory.SignFor(HttpMethod.Post, ProtectedPathOnly, tenantId)));
+        await AssertUnauthorizedProblem(await SendWithIdentityAsync(Factory.SignFor(HttpMethod.Get, ProtectedPathOnly + "/elsewhere", tenantId)));
+    }
+
+    [Fact]
+    public async Task Expired_identity_is_503_with_retry_after_not_401()
+    {
+        // Genuine but 11 s old, as after waiting in a paused service: the caller's key is fine, so this is not a 401.
+        var past = new FixedTime(DateTimeOffset.UtcNow.AddSeconds(-11));
+        var signer = new InternalIdentitySigner(
+            Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), past,
+            Factory.Services.GetRequiredService<ServiceName>());
+        using var response = await SendWithIdentityAsync(
+            signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(signer.Audience, "GET", ProtectedPathOnly)));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
     public async Task Identity_signed_with_another_key_is_401()
     {
-        var signer = new InternalIdentitySigner(Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = new string('x', 40) }), TimeProvider.System);
-        var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1"));
-        await AssertUnauthorizedProblem(await client.GetAsync(ProtectedPath));
+        var signer = new InternalIdentitySigner(
+            Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = new string('x', 40) }), TimeProvider.System,
+            Factory.Services.GetRequiredService<ServiceName>());
+        await AssertUnauthorizedProblem(await SendWithIdentityAsync(
+            signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(signer.Audience, "GET", ProtectedPathOnly))));
     }
 
     [Fact]
@@ -134,6 +156,15 @@ public abstract class InternalServiceConformance<TProgram> : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.NotEqual(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.True((int)response.StatusCode < 500, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private string ProtectedPathOnly => ProtectedPath.Split('?')[0];
+
+    private async Task<HttpResponseMessage> SendWithIdentityAsync(string identity)
+    {
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, identity);
+        return await client.GetAsync(ProtectedPath);
     }
 
     private static async Task AssertUnauthorizedProblem(HttpResponseMessage response)

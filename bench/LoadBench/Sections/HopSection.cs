@@ -21,17 +21,18 @@ public static class HopSection
         var options = context.Options;
         var system = context.System;
         var n = options.Clients;
-        var identity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id);
+        var providersIdentity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id, "providers");
+        var tenancyIdentity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id, "tenancy");
         await using var yarp = await BareYarpProxy.StartAsync(system.ServiceUrl("providers"), system.ServiceUrl("tenancy"), cancellationToken);
         Progress.Write($"section 2: bare YARP hop listening on {yarp.Url}");
 
-        using var providersDirect1 = BenchHttp.ForInternal(system.ServiceUrl("providers"), identity, 1);
-        using var providersYarp1 = BenchHttp.ForInternal(yarp.Url, identity, 1);
-        using var providersDirectN = BenchHttp.ForInternal(system.ServiceUrl("providers"), identity, n);
-        using var providersYarpN = BenchHttp.ForInternal(yarp.Url, identity, n);
+        using var providersDirect1 = BenchHttp.ForInternal(system.ServiceUrl("providers"), providersIdentity, 1);
+        using var providersYarp1 = BenchHttp.ForInternal(yarp.Url, providersIdentity, 1);
+        using var providersDirectN = BenchHttp.ForInternal(system.ServiceUrl("providers"), providersIdentity, n);
+        using var providersYarpN = BenchHttp.ForInternal(yarp.Url, providersIdentity, n);
         using var edgeMessages1 = BenchHttp.ForEdge(system.EdgeUrl, context.Tenant.ApiKey, 1);
-        using var tenancyDirect1 = BenchHttp.ForInternal(system.ServiceUrl("tenancy"), identity, 1);
-        using var tenancyYarp1 = BenchHttp.ForInternal(yarp.Url, identity, 1);
+        using var tenancyDirect1 = BenchHttp.ForInternal(system.ServiceUrl("tenancy"), tenancyIdentity, 1);
+        using var tenancyYarp1 = BenchHttp.ForInternal(yarp.Url, tenancyIdentity, 1);
         using var edgeMe1 = BenchHttp.ForEdge(system.EdgeUrl, context.Tenant.ApiKey, 1);
         var conversation1 = new EdgeConversationWorkload(edgeMessages1, context.AgentId, 1, options.MessagesPerSession);
         AgentApiWorkload[] agentApis =

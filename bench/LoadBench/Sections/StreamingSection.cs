@@ -36,7 +36,7 @@ public static class StreamingSection
             primaryModel = Model,
         });
         var agentName = agent["name"]!.GetValue<string>();
-        var identity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id);
+        var identity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id, "providers");
 
         using var upstream = new HttpClient(BenchHttp.CreateHandler(1));
         upstream.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", StitchFinSystem.UpstreamApiKey);

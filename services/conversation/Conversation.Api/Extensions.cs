@@ -43,12 +43,12 @@ public static class Extensions
         {
             http.BaseAddress = new Uri(providersBaseAddress.TrimEnd('/') + "/");
             http.Timeout = providersTimeout;
-        }).AddInternalIdentityPropagation();
+        }).AddInternalIdentityPropagation("providers");
         builder.Services.AddHttpClient(ProviderCatalog.HttpClientName, http =>
         {
             http.BaseAddress = new Uri(providersBaseAddress.TrimEnd('/') + "/");
             http.Timeout = TimeSpan.FromSeconds(5);
-        }).AddInternalIdentityPropagation();
+        }).AddInternalIdentityPropagation("providers");
         builder.Services.AddSingleton<ProviderCatalog>();
 
         builder.Services.AddScoped<MessageExchangeService>();

@@ -3,8 +3,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Tests.Infrastructure;
+using StitchFin.ServiceDefaults.Identity;
+using StitchFin.Testing;
 
 namespace StitchFin.Conversation.Tests;
 
@@ -33,7 +36,11 @@ public sealed class MessagesApiTests : IClassFixture<ConversationFixture>
         Assert.False(reply.Replayed);
         var request = Assert.Single(_fixture.Providers.Requests);
         Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "What is the weather like on Mars today?", null, null), request);
-        Assert.StartsWith("v1.t.", Assert.Single(_fixture.Providers.IdentityHeaders));
+        // The tenant's identity, signed by conversation for this one call to providers.
+        var providersSigner = new InternalIdentitySigner(
+            Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), TimeProvider.System, new ServiceName("providers"));
+        Assert.True(providersSigner.TryVerify(Assert.Single(_fixture.Providers.IdentityHeaders), "POST", "/internal/completions", out var identity, out var failure), failure.ToString());
+        Assert.Equal((IdentityKind.Tenant, "conversation"), (identity!.Kind, identity.Issuer));
 
         var exchange = reply.Json;
         var user = exchange["userMessage"]!;

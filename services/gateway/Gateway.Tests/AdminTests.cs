@@ -44,7 +44,7 @@ public sealed class AdminTests(GatewayFixture fixture)
         Assert.Equal("/tenants", echo.Path);
         Assert.False(echo.Headers.ContainsKey("X-Admin-Key"));
         Assert.False(echo.Headers.ContainsKey("X-Tenant-Id"));
-        Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out var failure), failure);
+        Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out var failure), failure);
         Assert.Equal(IdentityKind.Admin, identity!.Kind);
         Assert.Equal(Guid.Empty, identity.TenantId);
     }

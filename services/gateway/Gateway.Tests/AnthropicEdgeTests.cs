@@ -34,7 +34,7 @@ public sealed class AnthropicEdgeTests(GatewayFixture fixture)
         Assert.False(echo.Headers.ContainsKey("Authorization"), "the key was forwarded");
         Assert.Equal("2023-06-01", echo.Headers["anthropic-version"]);
         Assert.Equal("tools-2024-04-04", echo.Headers["anthropic-beta"]);
-        Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out var failure), failure);
+        Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out var failure), failure);
         Assert.Equal(key.TenantId, identity!.TenantId);
     }
 

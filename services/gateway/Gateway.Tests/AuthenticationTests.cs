@@ -51,7 +51,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
         using var response = await client.GetAsync("/sessions");
         var echo = await GatewayFixture.ReadEchoAsync(response);
         Assert.False(echo.Headers.ContainsKey("Authorization"));
-        Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out var failure), failure);
+        Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out var failure), failure);
         Assert.Equal(key.TenantId, identity!.TenantId);
     }
 
@@ -80,7 +80,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
         using var response = await fixture.ClientWithKey(key.ApiKey).GetAsync("/usage");
         await GatewayFixture.ReadEchoAsync(response);
         Assert.Contains(fixture.Backend.VerifyIdentities, header =>
-            fixture.Signer.TryVerify(header, out var identity, out _)
+            fixture.TryVerifyFor(header, "POST", "/internal/keys/verify", out var identity, out _)
             && identity!.Kind == StitchFin.ServiceDefaults.Identity.IdentityKind.Service
             && identity.TenantId == Guid.Empty);
     }

@@ -15,7 +15,7 @@ public sealed class ForwardingTests(GatewayFixture fixture)
         using var request = new HttpRequestMessage(HttpMethod.Get, "/agents/" + Guid.NewGuid());
         request.Headers.Add("X-API-Key", key.ApiKey);
         request.Headers.Add("X-Tenant-Id", forger.ToString());
-        request.Headers.Add("X-StitchFin-Identity", fixture.Signer.Sign(IdentityKind.Admin, forger, "forged"));
+        request.Headers.Add("X-StitchFin-Identity", fixture.Signer.Sign(IdentityKind.Admin, forger, "forged", new InternalCall("conversation", "GET", "/agents")));
         request.Headers.Add("X-StitchFin-Tenant", forger.ToString());
         request.Headers.Add("X-Admin-Key", GatewayFixture.AdminKey);
         request.Headers.Add("X-Custom-Header", "kept");
@@ -29,7 +29,7 @@ public sealed class ForwardingTests(GatewayFixture fixture)
         }
 
         Assert.Equal("kept", echo.Headers["X-Custom-Header"]);
-        Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out var failure), failure);
+        Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out var failure), failure);
         Assert.Equal(IdentityKind.Tenant, identity!.Kind);
         Assert.Equal(key.TenantId, identity.TenantId);
     }
@@ -44,7 +44,7 @@ public sealed class ForwardingTests(GatewayFixture fixture)
         var echo = await GatewayFixture.ReadEchoAsync(response);
 
         Assert.Equal("client-req-42", echo.Headers["X-Request-Id"]);
-        Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out _));
+        Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out _));
         Assert.Equal("client-req-42", identity!.RequestId);
         Assert.Equal("client-req-42", Assert.Single(response.Headers.GetValues("X-Request-Id")));
     }
@@ -129,7 +129,7 @@ public sealed class ForwardingTests(GatewayFixture fixture)
 
         Assert.Equal(method, echo.Method);
         Assert.Equal(pathAndQuery.Split('?')[0], echo.Path);
-        Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out _));
+        Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out _));
         Assert.Equal(key.TenantId, identity!.TenantId);
     }
 }

@@ -78,7 +78,7 @@ public sealed class OpenAiEdgeTests(GatewayFixture fixture)
             var echo = await GatewayFixture.ReadEchoAsync(response);
             Assert.Equal(path, echo.Path);
             Assert.False(echo.Headers.ContainsKey("Authorization"));
-            Assert.True(fixture.Signer.TryVerify(echo.Headers["X-StitchFin-Identity"], out var identity, out var failure), failure);
+            Assert.True(fixture.TryVerifyForwarded(echo, out var identity, out var failure), failure);
             Assert.Equal(key.TenantId, identity!.TenantId);
         }
     }

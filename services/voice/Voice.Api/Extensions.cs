@@ -39,7 +39,7 @@ public static class Extensions
                 http.BaseAddress = new Uri(conversation.AbsoluteUri.TrimEnd('/') + "/");
                 http.Timeout = TimeSpan.FromSeconds(services.GetRequiredService<IOptions<VoiceOptions>>().Value.ConversationTimeoutSeconds);
             })
-            .AddInternalIdentityPropagation();
+            .AddInternalIdentityPropagation("conversation");
 
         return builder;
     }

@@ -31,7 +31,7 @@ public sealed class FakeConversation : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly InternalIdentitySigner _signer =
-        new(Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), TimeProvider.System);
+        new(Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), TimeProvider.System, new ServiceName("conversation"));
     private readonly ConcurrentDictionary<Guid, SessionScript> _sessions = new();
     private readonly ConcurrentDictionary<(Guid Session, string Key), (string? Fingerprint, byte[] Body)> _answers = new();
     private readonly ConcurrentQueue<RecordedMessage> _received = new();
@@ -77,7 +77,7 @@ public sealed class FakeConversation : IAsyncDisposable
 
     private async Task HandleAsync(Guid sessionId, HttpContext context)
     {
-        if (!_signer.TryVerify(context.Request.Headers[InternalIdentitySigner.HeaderName], out var identity, out _))
+        if (!_signer.TryVerify(context.Request.Headers[InternalIdentitySigner.HeaderName], context.Request.Method, context.Request.Path.Value ?? "/", out var identity, out _))
         {
             await WriteAsync(context, StatusCodes.Status401Unauthorized, "application/problem+json",
                 """{"title":"Unauthorized","status":401,"detail":"unsigned call"}"""u8.ToArray());

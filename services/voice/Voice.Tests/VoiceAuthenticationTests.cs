@@ -23,7 +23,7 @@ public sealed class VoiceAuthenticationTests(VoiceHost host) : IClassFixture<Voi
     public async Task Forged_identity_is_401_problem()
     {
         var session = host.Conversation.NewSession();
-        var genuine = host.Factory.Services.GetRequiredService<InternalIdentitySigner>().Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1");
+        var genuine = host.Factory.SignFor(HttpMethod.Post, $"/sessions/{session}/voice", Guid.NewGuid());
         // The genuine signature pasted onto another tenant's payload, plus a client-sent tenant header.
         var parts = genuine.Split('.');
         parts[2] = Guid.NewGuid().ToString("N");
@@ -40,9 +40,9 @@ public sealed class VoiceAuthenticationTests(VoiceHost host) : IClassFixture<Voi
     public async Task Identity_signed_with_another_key_is_401_problem()
     {
         var session = host.Conversation.NewSession();
-        var stranger = new InternalIdentitySigner(Options.Create(new InternalIdentityOptions { SigningKey = new string('x', 40) }), TimeProvider.System);
+        var stranger = new InternalIdentitySigner(Options.Create(new InternalIdentityOptions { SigningKey = new string('x', 40) }), TimeProvider.System, new ServiceName("voice"));
         var client = host.Factory.CreateClient();
-        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, stranger.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1"));
+        client.DefaultRequestHeaders.Add(InternalIdentitySigner.HeaderName, stranger.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall("voice", "POST", $"/sessions/{session}/voice")));
 
         using var response = await client.PostAsync($"/sessions/{session}/voice", Wav(Recordings.Sine(1)));
         await Problems.AssertProblemAsync(response, HttpStatusCode.Unauthorized);

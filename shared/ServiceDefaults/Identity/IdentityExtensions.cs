@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -22,7 +23,6 @@ public static class IdentityExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<InternalIdentitySigner>();
         builder.Services.AddScoped<CurrentTenant>();
-        builder.Services.AddTransient<InternalIdentityPropagationHandler>();
         return builder;
     }
 
@@ -44,9 +44,10 @@ public static class IdentityExtensions
         return builder;
     }
 
-    /// <summary>Outgoing calls to a sibling service carry a freshly signed copy of this request's identity.</summary>
-    public static IHttpClientBuilder AddInternalIdentityPropagation(this IHttpClientBuilder builder) =>
-        builder.AddHttpMessageHandler<InternalIdentityPropagationHandler>();
+    /// <summary>Outgoing calls to the sibling <paramref name="audience"/> carry a copy of this request's identity signed for each call.</summary>
+    public static IHttpClientBuilder AddInternalIdentityPropagation(this IHttpClientBuilder builder, string audience) =>
+        builder.AddHttpMessageHandler(services => new InternalIdentityPropagationHandler(
+            services.GetRequiredService<IHttpContextAccessor>(), services.GetRequiredService<InternalIdentitySigner>(), audience));
 
     private static AuthorizationPolicy Require(IdentityKind kind) => new AuthorizationPolicyBuilder(InternalIdentityAuthenticationHandler.SchemeName)
         .RequireAuthenticatedUser()

@@ -14,7 +14,28 @@ public enum IdentityKind
     Service,
 }
 
-public sealed record InternalIdentity(IdentityKind Kind, Guid TenantId, string RequestId, DateTimeOffset IssuedAt);
+public sealed record InternalIdentity(IdentityKind Kind, Guid TenantId, string RequestId, DateTimeOffset IssuedAt, string Issuer);
+
+/// <summary>The name this service is known by to the others: who it signs as, and the audience it accepts.</summary>
+public sealed record ServiceName(string Value);
+
+/// <summary>The one call an identity is signed for: the receiving service, the method and the path.</summary>
+public sealed record InternalCall(string Audience, string Method, string Path)
+{
+    /// <summary>The call <paramref name="request"/> makes to <paramref name="audience"/> (its absolute URI's path).</summary>
+    public static InternalCall For(string audience, HttpRequestMessage request) =>
+        new(audience, request.Method.Method, Uri.UnescapeDataString(request.RequestUri!.AbsolutePath));
+}
+
+/// <summary>Why an identity was refused: an expired one only waited too long (a retry may pass), the others never will.</summary>
+public enum IdentityFailure
+{
+    None,
+    Missing,
+    Malformed,
+    BadSignature,
+    Expired,
+}
 
 public sealed class InternalIdentityOptions
 {
@@ -24,26 +45,29 @@ public sealed class InternalIdentityOptions
     public string SigningKey { get; set; } = "";
 
     /// <summary>How old a signature may be. Each hop signs afresh, so this only has to cover one call.</summary>
-    public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
-/// Signs and verifies the identity header the edge forwards:
-/// <c>v1.{t|a|s}.{tenantId:N}.{requestId}.{unixMilliseconds}.{base64url(HMAC-SHA256(payload))}</c>.
+/// Signs and verifies the identity header the edge forwards and services send each other:
+/// <c>v2.{t|a|s}.{tenantId:N}.{requestId}.{unixMilliseconds}.{issuer}.{base64url(HMAC-SHA256)}</c>, where the HMAC also
+/// covers the call it was signed for (receiving service, method, path), so a header replayed to another service, method
+/// or path fails its signature; and it lives <see cref="InternalIdentityOptions.MaxAge"/> (10 s).
 /// </summary>
 public sealed class InternalIdentitySigner
 {
     public const string HeaderName = "X-StitchFin-Identity";
-    private const string Version = "v1";
+    private const string Version = "v2";
     private const int MaxRequestIdLength = 64;
 
     private readonly byte[] _key;
     private readonly InternalIdentityOptions _options;
     private readonly TimeProvider _time;
+    private readonly string _issuer;
 
-    public InternalIdentitySigner(IOptions<InternalIdentityOptions> options, TimeProvider time)
+    public InternalIdentitySigner(IOptions<InternalIdentityOptions> options, TimeProvider time, ServiceName self)
     {
         _options = options.Value;
         if (string.IsNullOrEmpty(_options.SigningKey) || _options.SigningKey.Length < 32)
@@ -53,49 +77,58 @@ public sealed class InternalIdentitySigner
 
         _key = Encoding.UTF8.GetBytes(_options.SigningKey);
         _time = time;
+        _issuer = self.Value;
+        Audience = self.Value;
     }
 
-    public string Sign(IdentityKind kind, Guid tenantId, string requestId)
+    /// <summary>The service this signer verifies identities for.</summary>
+    public string Audience { get; }
+
+    public string Sign(IdentityKind kind, Guid tenantId, string requestId, InternalCall call)
     {
         var payload = string.Create(CultureInfo.InvariantCulture,
-            $"{Version}.{KindCode(kind)}.{tenantId:N}.{SafeRequestId(requestId)}.{_time.GetUtcNow().ToUnixTimeMilliseconds()}");
-        return $"{payload}.{Signature(payload)}";
+            $"{Version}.{KindCode(kind)}.{tenantId:N}.{SafeRequestId(requestId)}.{_time.GetUtcNow().ToUnixTimeMilliseconds()}.{_issuer}");
+        return $"{payload}.{Signature(payload, call)}";
     }
 
-    public bool TryVerify(string? header, out InternalIdentity? identity, out string failure)
+    /// <summary>Verifies an identity sent to this service for <paramref name="method"/> <paramref name="path"/>.</summary>
+    public bool TryVerify(string? header, string method, string path, out InternalIdentity? identity, out IdentityFailure failure) =>
+        TryVerify(header, new InternalCall(Audience, method, path), out identity, out failure);
+
+    /// <summary>Verifies an identity signed for <paramref name="call"/>.</summary>
+    public bool TryVerify(string? header, InternalCall call, out InternalIdentity? identity, out IdentityFailure failure)
     {
         identity = null;
         if (string.IsNullOrEmpty(header))
         {
-            failure = "missing identity";
+            failure = IdentityFailure.Missing;
             return false;
         }
 
         var lastDot = header.LastIndexOf('.');
         if (lastDot <= 0 || header.Length > 256)
         {
-            failure = "malformed identity";
+            failure = IdentityFailure.Malformed;
             return false;
         }
 
-        var payload = header.AsSpan(0, lastDot);
-        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload.ToString()), expected);
+        var payload = header[..lastDot];
+        var expected = SignatureBytes(payload, call);
         Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes + 2];
         if (Base64Url.DecodeFromChars(header.AsSpan(lastDot + 1), given, out _, out var written) != System.Buffers.OperationStatus.Done
             || written != HMACSHA256.HashSizeInBytes
             || !CryptographicOperations.FixedTimeEquals(expected, given[..written]))
         {
-            failure = "bad signature";
+            failure = IdentityFailure.BadSignature;
             return false;
         }
 
-        var parts = payload.ToString().Split('.');
-        if (parts.Length != 5 || parts[0] != Version || ParseKind(parts[1]) is not { } kind
+        var parts = payload.Split('.');
+        if (parts.Length != 6 || parts[0] != Version || ParseKind(parts[1]) is not { } kind
             || !Guid.TryParseExact(parts[2], "N", out var tenantId)
             || !long.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var unixMs))
         {
-            failure = "malformed identity";
+            failure = IdentityFailure.Malformed;
             return false;
         }
 
@@ -103,12 +136,12 @@ public sealed class InternalIdentitySigner
         var now = _time.GetUtcNow();
         if (issuedAt > now + _options.ClockSkew || now - issuedAt > _options.MaxAge)
         {
-            failure = "stale identity";
+            failure = IdentityFailure.Expired;
             return false;
         }
 
-        identity = new InternalIdentity(kind, tenantId, parts[3], issuedAt);
-        failure = "";
+        identity = new InternalIdentity(kind, tenantId, parts[3], issuedAt, parts[5]);
+        failure = IdentityFailure.None;
         return true;
     }
 
@@ -119,8 +152,10 @@ public sealed class InternalIdentitySigner
             ? requestId
             : Guid.NewGuid().ToString("N");
 
-    private string Signature(string payload) =>
-        Base64Url.EncodeToString(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload)));
+    private string Signature(string payload, InternalCall call) => Base64Url.EncodeToString(SignatureBytes(payload, call));
+
+    private byte[] SignatureBytes(string payload, InternalCall call) =>
+        HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{payload}\n{call.Audience}\n{call.Method.ToUpperInvariant()}\n{call.Path}"));
 
     private static char KindCode(IdentityKind kind) => kind switch
     {

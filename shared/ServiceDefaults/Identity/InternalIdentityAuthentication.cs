@@ -21,6 +21,10 @@ public sealed class InternalIdentityAuthenticationHandler(
     public const string TenantIdClaim = "stitchfin:tenant_id";
     public const string KindClaim = "stitchfin:kind";
     public const string RequestIdClaim = "stitchfin:request_id";
+    public const string IssuerClaim = "stitchfin:issuer";
+
+    /// <summary>What a caller whose identity expired on the way is told to wait: the request did nothing and may be retried.</summary>
+    public const string ExpiredRetryAfterSeconds = "1";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -29,9 +33,9 @@ public sealed class InternalIdentityAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (!signer.TryVerify(header.ToString(), out var identity, out var failure))
+        if (!signer.TryVerify(header.ToString(), Request.Method, Request.PathBase.Add(Request.Path).Value ?? "/", out var identity, out var failure))
         {
-            return Task.FromResult(AuthenticateResult.Fail(failure));
+            return Task.FromResult(AuthenticateResult.Fail(new InternalIdentityRefusedException(failure)));
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
@@ -39,14 +43,34 @@ public sealed class InternalIdentityAuthenticationHandler(
             new Claim(TenantIdClaim, identity!.TenantId.ToString()),
             new Claim(KindClaim, identity.Kind.ToString()),
             new Claim(RequestIdClaim, identity.RequestId),
+            new Claim(IssuerClaim, identity.Issuer),
         ], SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (result.Failure is InternalIdentityRefusedException { Reason: IdentityFailure.Expired })
+        {
+            // The identity was genuine but the request waited too long inside the system (a paused or overloaded
+            // service): the caller's key is fine, so this is not a 401.
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            Response.Headers.RetryAfter = ExpiredRetryAfterSeconds;
+            await problemDetails.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = Context,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "Service unavailable",
+                    Detail = "The request waited too long inside the gateway and was not processed; retry it.",
+                },
+            });
+            return;
+        }
+
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
@@ -75,4 +99,16 @@ public sealed class InternalIdentityAuthenticationHandler(
             },
         });
     }
+}
+
+/// <summary>Why an internal identity was refused, kept as the authentication failure so the challenge can tell them apart.</summary>
+public sealed class InternalIdentityRefusedException(IdentityFailure reason) : Exception(reason switch
+{
+    IdentityFailure.Expired => "expired identity",
+    IdentityFailure.BadSignature => "bad signature (or signed for another service, method or path)",
+    IdentityFailure.Missing => "missing identity",
+    _ => "malformed identity",
+})
+{
+    public IdentityFailure Reason { get; } = reason;
 }

@@ -22,6 +22,7 @@ public sealed class TenancyKeyClient(IHttpClientFactory httpClients, InternalIde
 {
     public const string HttpClientName = "tenancy-keys";
     private static readonly Uri VerifyPath = new("/internal/keys/verify", UriKind.Relative);
+    private static readonly InternalCall VerifyCall = new("tenancy", HttpMethod.Post.Method, VerifyPath.OriginalString);
 
     /// <returns>The verified key, or <c>null</c> when tenancy does not know it or it is revoked.</returns>
     public async Task<VerifiedKey?> VerifyAsync(string apiKey, string requestId, CancellationToken cancellationToken)
@@ -31,7 +32,7 @@ public sealed class TenancyKeyClient(IHttpClientFactory httpClients, InternalIde
         {
             Content = JsonContent.Create(new VerifyApiKeyRequest(apiKey), options: ServiceDefaultsExtensions.JsonOptions),
         };
-        request.Headers.TryAddWithoutValidation(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Service, Guid.Empty, requestId));
+        request.Headers.TryAddWithoutValidation(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Service, Guid.Empty, requestId, VerifyCall));
 
         try
         {

@@ -53,6 +53,8 @@ public static class ForwardingTransforms
     public static void Apply(TransformBuilderContext builder)
     {
         var signer = builder.Services.GetRequiredService<InternalIdentitySigner>();
+        // Clusters are named after the services they reach, so the cluster is the identity's audience.
+        var audience = builder.Cluster?.ClusterId ?? builder.Route.ClusterId ?? "";
         builder.AddRequestTransform(context =>
         {
             var headers = context.ProxyRequest.Headers;
@@ -66,7 +68,8 @@ public static class ForwardingTransforms
 
             var requestId = RequestIds.Get(context.HttpContext);
             headers.TryAddWithoutValidation(RequestIds.HeaderName, requestId);
-            if (SignedIdentity(signer, context.HttpContext, requestId) is { } identity)
+            var call = new InternalCall(audience, context.HttpContext.Request.Method, context.Path.Value ?? "/");
+            if (SignedIdentity(signer, context.HttpContext, requestId, call) is { } identity)
             {
                 headers.TryAddWithoutValidation(InternalIdentitySigner.HeaderName, identity);
             }
@@ -75,16 +78,16 @@ public static class ForwardingTransforms
         });
     }
 
-    private static string? SignedIdentity(InternalIdentitySigner signer, HttpContext context, string requestId)
+    private static string? SignedIdentity(InternalIdentitySigner signer, HttpContext context, string requestId, InternalCall call)
     {
         var user = context.User;
         if (Guid.TryParse(user.FindFirst(EdgeClaims.TenantId)?.Value, out var tenantId))
         {
-            return signer.Sign(IdentityKind.Tenant, tenantId, requestId);
+            return signer.Sign(IdentityKind.Tenant, tenantId, requestId, call);
         }
 
         return user.HasClaim(claim => claim.Type == EdgeClaims.Admin)
-            ? signer.Sign(IdentityKind.Admin, Guid.Empty, requestId)
+            ? signer.Sign(IdentityKind.Admin, Guid.Empty, requestId, call)
             : null;
     }
 }

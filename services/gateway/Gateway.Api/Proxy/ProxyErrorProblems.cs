@@ -6,7 +6,8 @@ namespace StitchFin.Gateway.Proxy;
 
 /// <summary>
 /// YARP answers a failed forward with a bare status code; this turns it into a problem that names the service,
-/// so a backend that is down is a prompt 502/503 problem for the client.
+/// so a backend that is down is a prompt 502/503 problem for the client, and one that does not send its response
+/// headers within its cluster's <c>HttpRequest:ActivityTimeout</c> is a 504 with <c>Retry-After</c>.
 /// </summary>
 public static class ProxyErrorProblems
 {
@@ -32,9 +33,10 @@ public static class ProxyErrorProblems
                 (StatusCodes.Status400BadRequest, "Bad request", "The request body could not be read."),
             _ => (StatusCodes.Status502BadGateway, "Bad gateway", $"The {service} service could not be reached."),
         };
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        if (status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
         {
-            context.Response.Headers.RetryAfter = "5";
+            // A service that is down or stalled is worth asking again; the timeout's cluster setting bounds the wait.
+            context.Response.Headers.RetryAfter = status == StatusCodes.Status503ServiceUnavailable ? "5" : "2";
         }
 
         await EdgeProblems.WriteAsync(context, status, title, detail);

@@ -40,6 +40,30 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public InternalIdentitySigner Signer => Gateway.Services.GetRequiredService<InternalIdentitySigner>();
 
+    /// <summary>The services the edge's clusters reach; one fake backend stands in for all of them here.</summary>
+    public static readonly string[] Audiences = ["tenancy", "conversation", "providers", "voice", "metering"];
+
+    /// <summary>Verifies the identity the edge forwarded with <paramref name="echo"/>, signed for its method and path.</summary>
+    public bool TryVerifyForwarded(EchoedRequest echo, out InternalIdentity? identity, out string failure) =>
+        TryVerifyFor(echo.Headers["X-StitchFin-Identity"], echo.Method, echo.Path, out identity, out failure);
+
+    public bool TryVerifyFor(string header, string method, string path, out InternalIdentity? identity, out string failure)
+    {
+        var reason = IdentityFailure.None;
+        foreach (var audience in Audiences)
+        {
+            if (Signer.TryVerify(header, new InternalCall(audience, method, path), out identity, out reason))
+            {
+                failure = "";
+                return true;
+            }
+        }
+
+        identity = null;
+        failure = reason.ToString();
+        return false;
+    }
+
     public ApiKeyVerifier Verifier => Gateway.Services.GetRequiredService<ApiKeyVerifier>();
 
     public async Task InitializeAsync()
