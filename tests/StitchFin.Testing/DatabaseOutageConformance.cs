@@ -15,56 +15,27 @@ public sealed record OutageRoute(HttpMethod Method, string Path, object? Body = 
 /// answers <c>503</c> with <c>Retry-After</c> within seconds, names nothing internal, and the service recovers on
 /// its own when the database is back. The service reaches its database through a <see cref="TcpRelay"/> the test cuts.
 /// </summary>
-public abstract class DatabaseOutageConformance<TProgram> : IAsyncLifetime
+public abstract class DatabaseOutageConformance<TProgram> : ServiceUnderTest<TProgram>
     where TProgram : class
 {
     /// <summary>Retries inside a request stop well before this; a client is never held longer.</summary>
     private static readonly TimeSpan LongestAnswer = TimeSpan.FromSeconds(15);
 
-    private TestInfrastructure? _infrastructure;
     private TcpRelay? _relay;
-
-    protected ServiceFactory<TProgram> Factory { get; private set; } = null!;
 
     /// <summary>Routes of every kind the service has (reads, writes, the hot path); each must answer 503 in an outage.</summary>
     protected abstract IReadOnlyList<OutageRoute> Routes { get; }
 
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string?> Configure(TestInfrastructure infrastructure)
     {
-        _infrastructure = await TestInfrastructure.StartAsync(GetType().Name);
-        try
-        {
-            var database = new NpgsqlConnectionStringBuilder(_infrastructure.PostgresConnectionString);
-            _relay = TcpRelay.Start(database.Host!, database.Port);
-            var configuration = _infrastructure.Configuration;
-            configuration["ConnectionStrings:Database"] = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = _relay.Port }.ConnectionString;
-            Factory = new ServiceFactory<TProgram>(configuration);
-            _ = Factory.Server;
-        }
-        catch
-        {
-            await DisposeAsync();
-            throw;
-        }
+        var database = new NpgsqlConnectionStringBuilder(infrastructure.PostgresConnectionString);
+        _relay = TcpRelay.Start(database.Host!, database.Port);
+        var configuration = infrastructure.Configuration;
+        configuration["ConnectionStrings:Database"] = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = _relay.Port }.ConnectionString;
+        return configuration;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (Factory is not null)
-        {
-            await Factory.DisposeAsync();
-        }
-
-        if (_relay is not null)
-        {
-            await _relay.DisposeAsync();
-        }
-
-        if (_infrastructure is not null)
-        {
-            await _infrastructure.DisposeAsync();
-        }
-    }
+    protected override ValueTask DisposeInfrastructureAsync() => _relay?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     [Fact]
     public async Task Every_route_answers_503_with_retry_after_while_the_database_is_down_and_recovers_after()

@@ -10,47 +10,14 @@ namespace StitchFin.Testing;
 /// What every internal service promises, checked against real infrastructure: health endpoints answer, and a
 /// protected endpoint refuses calls that are unsigned, forged, stale or signed for the wrong kind of caller.
 /// </summary>
-public abstract class InternalServiceConformance<TProgram> : IAsyncLifetime
+public abstract class InternalServiceConformance<TProgram> : ServiceUnderTest<TProgram>
     where TProgram : class
 {
-    private TestInfrastructure? _infrastructure;
-
-    protected ServiceFactory<TProgram> Factory { get; private set; } = null!;
-
     /// <summary>A GET endpoint that needs a tenant identity.</summary>
     protected abstract string ProtectedPath { get; }
 
     /// <summary>Names the readiness report must contain as healthy (for example "database", "masstransit-bus").</summary>
     protected abstract IReadOnlyList<string> ReadinessChecks { get; }
-
-    public async Task InitializeAsync()
-    {
-        _infrastructure = await TestInfrastructure.StartAsync(GetType().Name);
-        try
-        {
-            Factory = new ServiceFactory<TProgram>(_infrastructure.Configuration);
-            _ = Factory.Server;
-        }
-        catch
-        {
-            // xunit does not call DisposeAsync when InitializeAsync fails: drop the database and virtual host here.
-            await DisposeAsync();
-            throw;
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Factory is not null)
-        {
-            await Factory.DisposeAsync();
-        }
-
-        if (_infrastructure is not null)
-        {
-            await _infrastructure.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task Live_answers_ok()

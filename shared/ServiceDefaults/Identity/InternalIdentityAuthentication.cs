@@ -55,48 +55,27 @@ public sealed class InternalIdentityAuthenticationHandler(
         {
             // The identity was genuine but the request waited too long inside the system (a paused or overloaded
             // service): the caller's key is fine, so this is not a 401.
-            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             Response.Headers.RetryAfter = ExpiredRetryAfterSeconds;
-            await problemDetails.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = Context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "Service unavailable",
-                    Detail = "The request waited too long inside the gateway and was not processed; retry it.",
-                },
-            });
+            await WriteProblemAsync(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "The request waited too long inside the gateway and was not processed; retry it.");
             return;
         }
 
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        await problemDetails.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = result.Failure is { } failure
-                    ? $"The caller's identity was rejected: {failure.Message}."
-                    : "Internal services accept only the identity the edge signs.",
-            },
-        });
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized", result.Failure is { } failure
+            ? $"The caller's identity was rejected: {failure.Message}."
+            : "Internal services accept only the identity the edge signs.");
     }
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This identity may not call this endpoint.");
+
+    private async Task WriteProblemAsync(int status, string title, string detail)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
+        Response.StatusCode = status;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status403Forbidden,
-                Title = "Forbidden",
-                Detail = "This identity may not call this endpoint.",
-            },
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
 }
