@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using StitchFin.Gateway.ApiKeys;
@@ -104,7 +105,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>The bus connects in the background; revocations reach the edge only once its endpoint is bound.</summary>
+    /// <summary>
+    /// The bus connects in the background; revocations reach the edge only once its endpoint is bound. The edge is
+    /// ready without its bus (status <c>degraded</c>), so this waits for <c>ok</c>: ready and connected.
+    /// </summary>
     public static async Task WaitUntilReadyAsync(HttpClient client)
     {
         string body = "";
@@ -112,7 +116,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             using var response = await client.GetAsync("/health/ready");
             body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (response.StatusCode == HttpStatusCode.OK && StatusOf(body) == "ok")
             {
                 return;
             }
@@ -121,6 +125,12 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
 
         throw new InvalidOperationException("The gateway did not become ready: " + body);
+    }
+
+    private static string? StatusOf(string readiness)
+    {
+        using var json = JsonDocument.Parse(readiness);
+        return json.RootElement.GetProperty("status").GetString();
     }
 
     public static async Task<EchoedRequest> ReadEchoAsync(HttpResponseMessage response)
