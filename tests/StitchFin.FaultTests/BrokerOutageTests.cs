@@ -15,9 +15,6 @@ public sealed class BrokerOutageTests(FaultSystem fixture)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long the edge trusts a verified key (<c>Edge:ApiKeys:CacheDuration</c>, 60 s by default).</summary>
-    private static readonly TimeSpan KeyCacheDuration = TimeSpan.FromSeconds(60);
-
     private StitchFinSystem System => fixture.System;
 
     [Fact]
@@ -34,7 +31,6 @@ public sealed class BrokerOutageTests(FaultSystem fixture)
         MessageLoad load;
         var sent = 0;
         string apiKey;
-        Stopwatch cachedFor;
         try
         {
             // The edge stays ready and says its bus is down.
@@ -69,14 +65,14 @@ public sealed class BrokerOutageTests(FaultSystem fixture)
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
 
-            // Late in the outage the new key is used (so the edge caches it) and revoked: only the edge's bus can tell it.
+            // Late in the outage the new key is used (so the edge caches it for longer than this test runs) and
+            // revoked: only the edge's bus can tell it.
             using (var withKey = System.CreateClient(apiKey))
             using (var used = await withKey.GetAsync("/agents"))
             {
                 Assert.Equal(HttpStatusCode.OK, used.StatusCode);
             }
 
-            cachedFor = Stopwatch.StartNew();
             await tenant.ExpectAsync(HttpMethod.Delete, $"/keys/{keyId}", HttpStatusCode.NoContent);
             var revoked = await tenant.ExpectAsync(HttpMethod.Get, "/keys", HttpStatusCode.OK);
             Assert.NotNull(revoked.AsArray().Single(k => k!["id"]!.GetValue<Guid>() == keyId)!["revokedAt"]);
@@ -95,14 +91,15 @@ public sealed class BrokerOutageTests(FaultSystem fixture)
             await System.Broker.StartAsync();
         }
 
-        // The revoked key is refused before the edge's cache would have dropped it by itself.
+        // The edge's receive endpoint reconnects on MassTransit's back-off (up to 30 s between attempts), then drops its
+        // cached keys (a revocation sent while it was away never reached it) or hears the revocation itself.
         using (var withKey = System.CreateClient(apiKey))
         {
             await FaultSteps.WaitUntilAsync(async () =>
             {
                 using var response = await withKey.GetAsync("/agents");
                 return response.StatusCode == HttpStatusCode.Unauthorized;
-            }, KeyCacheDuration - cachedFor.Elapsed - TimeSpan.FromSeconds(2), "the edge refuses the key revoked during the outage");
+            }, TimeSpan.FromSeconds(90), "the edge refuses the key revoked during the outage");
         }
 
         await FaultSteps.AssertExactUsageAsync(fixture.Ledger, tenant, load, sent, TimeSpan.FromSeconds(90));
