@@ -4,6 +4,7 @@
 #   ./run.sh up --detach          the same, but return once everything is ready (tests use this)
 #   ./run.sh down                 stop every service this run directory started
 #   ./run.sh stop|start|restart|kill SERVICE   one service on its own (kill sends SIGKILL, to stage crashes)
+#   ./run.sh pause|resume SERVICE              freeze a service (SIGSTOP) and let it go on (SIGCONT), to stage a hang
 #   ./run.sh status
 # Ports, database names and the RabbitMQ virtual host come from scripts/config.sh and can be overridden, so
 # several isolated copies can run side by side (the end-to-end tests do). Any ASP.NET configuration
@@ -112,6 +113,8 @@ stop_service() {
   pid=$(pid_of "$s")
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "-$signal" "$pid" 2>/dev/null || true
+    # A paused service gets the signal only once it runs again.
+    kill -CONT "$pid" 2>/dev/null || true
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     log "$s stopped ($signal)"
@@ -126,6 +129,14 @@ start_failure() {
   tail -n 200 "$log" | grep 'Unhandled exception\.' | tail -n 1 || true
   echo "last lines of its log:"
   tail -n 20 "$log"
+}
+
+signal_service() {
+  local s=$1 signal=$2 pid
+  pid=$(pid_of "$s")
+  is_running "$s" || die "$s is not running"
+  kill "-$signal" "$pid"
+  log "$s sent SIG$signal (pid $pid)"
 }
 
 wait_ready() {
@@ -211,6 +222,13 @@ case "${1:-up}" in
   stop) port_of "${2:?service}" >/dev/null; stop_service "$2" ;;
   kill) port_of "${2:?service}" >/dev/null; stop_service "$2" KILL ;;
   restart) port_of "${2:?service}" >/dev/null; stop_service "$2"; start_service "$2"; wait_ready "$2" ;;
-  status) for s in "${SERVICES[@]}"; do is_running "$s" && echo "$s: running (pid $(pid_of "$s")) $(url_of "$s")" || echo "$s: stopped"; done ;;
-  *) echo "usage: ./run.sh [up [--detach]|down|status|start|stop|restart|kill SERVICE]" >&2; exit 2 ;;
+  pause) port_of "${2:?service}" >/dev/null; signal_service "$2" STOP ;;
+  resume) port_of "${2:?service}" >/dev/null; signal_service "$2" CONT ;;
+  status)
+    for s in "${SERVICES[@]}"; do
+      if ! is_running "$s"; then echo "$s: stopped"
+      elif [ "$(ps -o state= -p "$(pid_of "$s")")" = T ]; then echo "$s: paused (pid $(pid_of "$s")) $(url_of "$s")"
+      else echo "$s: running (pid $(pid_of "$s")) $(url_of "$s")"; fi
+    done ;;
+  *) echo "usage: ./run.sh [up [--detach]|down|status|start|stop|restart|kill|pause|resume SERVICE]" >&2; exit 2 ;;
 esac

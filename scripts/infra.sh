@@ -2,7 +2,9 @@
 # Local PostgreSQL 15 and RabbitMQ 3.10 as plain processes on private ports, data under .local/ (git-ignored).
 #   scripts/infra.sh start|stop|status|env       the project's main instance
 #   scripts/infra.sh running                     exits 0 when both run (scripts stop only what they started)
-#   scripts/infra.sh rabbitmq start|stop NAME PORT  an extra broker node (tests that stop a broker use their own)
+#   scripts/infra.sh rabbitmq start|stop|kill NAME PORT   an extra broker node (tests that stop a broker use their own)
+#   scripts/infra.sh postgres start|stop|kill|purge NAME PORT   an extra PostgreSQL server (tests that crash the database
+#                                                use their own); kill is SIGKILL (a crash), purge stops it and deletes its data
 # Idempotent: start on a running instance does nothing; stop on a stopped one does nothing.
 set -euo pipefail
 
@@ -36,30 +38,51 @@ install_missing() {
 
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-pg_running() { [ -f "$PG_DIR/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; }
+# A PostgreSQL server with its data under DIR, listening on 127.0.0.1:PORT (socket in DIR/socket).
+pg_running() { [ -f "$1/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1; }
 
 pg_start() {
-  if pg_running; then log "postgres already running on $STITCHFIN_PG_PORT"; return 0; fi
-  port_taken "$STITCHFIN_PG_PORT" && die "port $STITCHFIN_PG_PORT (PostgreSQL) is taken by another process; set STITCHFIN_PG_PORT"
-  mkdir -p "$PG_DIR/socket"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$PG_DIR"
-  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-    log "initialising postgres in $PG_DIR/data"
-    local pwfile="$PG_DIR/pwfile"
+  local dir=$1 port=$2
+  if pg_running "$dir"; then log "postgres already running on $port"; return 0; fi
+  port_taken "$port" && die "port $port (PostgreSQL) is taken by another process; set STITCHFIN_PG_PORT"
+  mkdir -p "$dir/socket"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    log "initialising postgres in $dir/data"
+    local pwfile="$dir/pwfile"
     printf '%s\n' "$STITCHFIN_PG_PASSWORD" > "$pwfile"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pwfile"
-    as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$STITCHFIN_PG_USER" --auth=scram-sha-256 \
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U "$STITCHFIN_PG_USER" --auth=scram-sha-256 \
       --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 >/dev/null
     rm -f "$pwfile"
   fi
-  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-    -o "-p $STITCHFIN_PG_PORT -k $PG_DIR/socket -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=${STITCHFIN_PG_FSYNC:-on}" start >/dev/null \
-    || die "postgres did not start; see $PG_DIR/postgres.log"
-  log "postgres ready on 127.0.0.1:$STITCHFIN_PG_PORT"
+  # After a crash the server replays its WAL before it accepts connections; -w waits for that too.
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 120 \
+    -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=${STITCHFIN_PG_FSYNC:-on}" start >/dev/null \
+    || die "postgres did not start; see $dir/postgres.log"
+  log "postgres ready on 127.0.0.1:$port"
 }
 
 pg_stop() {
-  if pg_running; then as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null; log "postgres stopped"; fi
+  if pg_running "$1"; then as_postgres "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null; log "postgres stopped"; fi
+}
+
+# A crash: SIGKILL to the postmaster and to every server process it started, all at once, so none of them finishes
+# or flushes anything after it. The postmaster is frozen first so that it starts no process while they are listed.
+pg_kill() {
+  local dir=$1 pid children
+  pg_running "$dir" || return 0
+  pid=$(head -1 "$dir/data/postmaster.pid")
+  kill -STOP "$pid"
+  children=$(pgrep -P "$pid" || true)
+  # shellcheck disable=SC2086
+  kill -KILL "$pid" $children 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    # shellcheck disable=SC2086
+    kill -0 "$pid" $children 2>/dev/null || break
+    sleep 0.1
+  done
+  log "postgres ${dir##*/} killed (SIGKILL)"
 }
 
 # RabbitMQ node NAME on AMQP PORT; management on PORT+1, Erlang distribution on PORT+2, its own epmd on PORT+3.
@@ -128,6 +151,22 @@ rmq_stop() {
   ) 2>/dev/null | grep -q stopped && log "rabbitmq $name stopped" || true
 }
 
+# A crash of the node: SIGKILL to its Erlang VM. Its epmd is stopped as `stop` does, so `start` finds its ports free.
+rmq_kill() {
+  local name=$1 port=$2
+  (
+    rmq_env "$name" "$port"
+    if [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; then
+      local pid; pid=$(cat "$RABBITMQ_PID_FILE")
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$RABBITMQ_PID_FILE"
+    fi
+    epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+  )
+  log "rabbitmq $name killed (SIGKILL)"
+}
+
 print_env() {
   cat <<ENV
 export STITCHFIN_PG_HOST=127.0.0.1 STITCHFIN_PG_PORT=$STITCHFIN_PG_PORT STITCHFIN_PG_USER=$STITCHFIN_PG_USER STITCHFIN_PG_PASSWORD=$STITCHFIN_PG_PASSWORD
@@ -136,16 +175,29 @@ ENV
 }
 
 case "${1:-}" in
-  start) install_missing; pg_start; rmq_start main "$STITCHFIN_RABBITMQ_PORT" ;;
-  stop) pg_stop; rmq_stop main "$STITCHFIN_RABBITMQ_PORT" ;;
+  start) install_missing; pg_start "$PG_DIR" "$STITCHFIN_PG_PORT"; rmq_start main "$STITCHFIN_RABBITMQ_PORT" ;;
+  stop) pg_stop "$PG_DIR"; rmq_stop main "$STITCHFIN_RABBITMQ_PORT" ;;
   status)
-    pg_running && echo "postgres: running on $STITCHFIN_PG_PORT" || echo "postgres: stopped"
+    pg_running "$PG_DIR" && echo "postgres: running on $STITCHFIN_PG_PORT" || echo "postgres: stopped"
     rmq_running main "$STITCHFIN_RABBITMQ_PORT" && echo "rabbitmq: running on $STITCHFIN_RABBITMQ_PORT" || echo "rabbitmq: stopped" ;;
-  running) pg_running && rmq_running main "$STITCHFIN_RABBITMQ_PORT" ;;
+  running) pg_running "$PG_DIR" && rmq_running main "$STITCHFIN_RABBITMQ_PORT" ;;
   env) print_env ;;
   rabbitmq)
-    [ $# -eq 4 ] || die "usage: $0 rabbitmq start|stop NAME PORT"
+    [ $# -eq 4 ] || die "usage: $0 rabbitmq start|stop|kill NAME PORT"
     install_missing
-    case "$2" in start) rmq_start "$3" "$4" ;; stop) rmq_stop "$3" "$4" ;; *) die "usage: $0 rabbitmq start|stop NAME PORT" ;; esac ;;
-  *) echo "usage: $0 start|stop|status|running|env | rabbitmq start|stop NAME PORT" >&2; exit 2 ;;
+    case "$2" in
+      start) rmq_start "$3" "$4" ;; stop) rmq_stop "$3" "$4" ;; kill) rmq_kill "$3" "$4" ;;
+      *) die "usage: $0 rabbitmq start|stop|kill NAME PORT" ;;
+    esac ;;
+  postgres)
+    [ $# -eq 4 ] || die "usage: $0 postgres start|stop|kill|purge NAME PORT"
+    [[ "$3" =~ ^[A-Za-z0-9_-]+$ ]] || die "a dedicated server's NAME is letters, digits, - and _"
+    install_missing
+    dir="$STATE/postgres-$3"
+    case "$2" in
+      start) pg_start "$dir" "$4" ;; stop) pg_stop "$dir" ;; kill) pg_kill "$dir" ;;
+      purge) pg_stop "$dir"; pg_kill "$dir"; rm -rf "$dir" ;;
+      *) die "usage: $0 postgres start|stop|kill|purge NAME PORT" ;;
+    esac ;;
+  *) echo "usage: $0 start|stop|status|running|env | rabbitmq start|stop|kill NAME PORT | postgres start|stop|kill|purge NAME PORT" >&2; exit 2 ;;
 esac

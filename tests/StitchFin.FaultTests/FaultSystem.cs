@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 
 namespace StitchFin.FaultTests;
 
-/// <summary>A system of its own for fault injection: its own broker (which a test stops) and its own services.</summary>
+/// <summary>A system of its own for fault injection: its own broker and database (which tests stop and kill) and its own services.</summary>
 public sealed class FaultSystem : IAsyncLifetime
 {
-    public StitchFinSystem System { get; } = StitchFinSystem.Create(FaultDefaults.Configuration, dedicatedBroker: true);
+    public StitchFinSystem System { get; } = StitchFinSystem.Create(FaultDefaults.Configuration, dedicatedBroker: true, dedicatedDatabase: true);
 
     public FaultLedger Ledger { get; } = new();
 

@@ -205,34 +205,10 @@ public sealed class FaultTests(FaultSystem fixture)
         }
     }
 
-    private async Task<(Tenant Tenant, IReadOnlyList<Guid> Sessions)> PrepareAsync(int sessionCount)
-    {
-        var tenant = await Tenant.CreateAsync(System);
-        var agent = (await tenant.CreateAgentAsync())["id"]!.GetValue<Guid>();
-        var sessions = new List<Guid>();
-        for (var i = 0; i < sessionCount; i++)
-        {
-            sessions.Add((await tenant.CreateSessionAsync(agent))["id"]!.GetValue<Guid>());
-        }
+    private Task<(Tenant Tenant, IReadOnlyList<Guid> Sessions)> PrepareAsync(int sessionCount) => FaultSteps.PrepareAsync(System, sessionCount);
 
-        return (tenant, sessions);
-    }
-
-    private async Task AssertExactUsage(Tenant tenant, MessageLoad load, int expectedMessages, TimeSpan wait)
-    {
-        fixture.Ledger.Requests(load.Requests);
-        Assert.Empty(load.Failures);
-        var (messages, tokensIn, tokensOut, cost) = load.Sum();
-        Assert.Equal(expectedMessages, messages);
-        var usage = await tenant.WaitForUsageAsync(expectedMessages, wait);
-        var counted = usage["totals"]!["messages"]!.GetValue<int>();
-        fixture.Ledger.Lost(Math.Max(0, expectedMessages - counted));
-        fixture.Ledger.DoubleCounted(Math.Max(0, counted - expectedMessages));
-        Assert.Equal(expectedMessages, counted);
-        Assert.Equal(tokensIn, usage["totals"]!["tokensIn"]!.GetValue<long>());
-        Assert.Equal(tokensOut, usage["totals"]!["tokensOut"]!.GetValue<long>());
-        Assert.Equal(cost, usage["totals"]!["costUsd"]!.GetValue<decimal>());
-    }
+    private Task AssertExactUsage(Tenant tenant, MessageLoad load, int expectedMessages, TimeSpan wait) =>
+        FaultSteps.AssertExactUsageAsync(fixture.Ledger, tenant, load, expectedMessages, wait);
 
     private static Task<HttpResponseMessage> Send(Tenant tenant, Guid session, string key)
     {
@@ -244,7 +220,7 @@ public sealed class FaultTests(FaultSystem fixture)
     /// <summary>Waits until conversation has committed the claim of <paramref name="key"/>.</summary>
     private async Task WaitForClaimAsync(Guid tenantId, string key)
     {
-        await using var connection = new NpgsqlConnection(LocalInfrastructure.FromEnvironment().ConnectionString($"{System.DatabasePrefix}_conversation"));
+        await using var connection = new NpgsqlConnection(System.DatabaseConnectionString("conversation"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM idempotency_records WHERE tenant_id = $1 AND key = $2", connection)
         {

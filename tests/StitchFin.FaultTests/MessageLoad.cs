@@ -12,6 +12,14 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
 
     public ConcurrentBag<(string Key, int Status)> Failures { get; } = [];
 
+    /// <summary>How often each status answered an attempt, retries included (0: no connection, -1: no answer in time).</summary>
+    public ConcurrentDictionary<int, int> Statuses { get; } = new();
+
+    /// <summary>Attempts answered with anything but 201, retries included.</summary>
+    public long Unsuccessful => Interlocked.Read(ref _unsuccessful);
+
+    private long _unsuccessful;
+
     public long Requests => Interlocked.Read(ref _requests);
 
     private long _requests;
@@ -58,6 +66,7 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
                 status = (int)response.StatusCode;
                 if (response.StatusCode == HttpStatusCode.Created)
                 {
+                    Statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
                     Responses[key] = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
                     return;
                 }
@@ -71,6 +80,8 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
                 status = -1;
             }
 
+            Statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
+            Interlocked.Increment(ref _unsuccessful);
             if (!retry || DateTime.UtcNow > deadline)
             {
                 Failures.Add((key, status));

@@ -11,7 +11,8 @@ namespace StitchFin.Testing;
 /// <summary>
 /// The whole system as real processes, started by the README's run script in an isolated copy: its own
 /// ports, databases, RabbitMQ virtual host and run directory, so it can run beside a developer's system and
-/// beside other test projects. Single services can be stopped, killed and started again.
+/// beside other test projects. Single services can be stopped, killed, paused and started again; a system with a
+/// dedicated broker or database can lose those too.
 /// </summary>
 public sealed class StitchFinSystem : IAsyncLifetime
 {
@@ -22,7 +23,9 @@ public sealed class StitchFinSystem : IAsyncLifetime
     private readonly Dictionary<string, int> _ports = [];
     private readonly Dictionary<string, string> _overrides;
     private readonly bool _dedicatedBroker;
+    private readonly bool _dedicatedDatabase;
     private DedicatedRabbitMq? _broker;
+    private DedicatedPostgres? _database;
     private OtlpTraceReceiver? _traces;
 
     /// <summary>The provider entry the end-to-end system sends to <see cref="Upstream"/>: an <c>openai-compatible</c> provider.</summary>
@@ -31,18 +34,20 @@ public sealed class StitchFinSystem : IAsyncLifetime
     /// <summary>The key that provider entry holds; the upstream refuses any other.</summary>
     public const string UpstreamApiKey = "sk-e2e-upstream-key-0123456789";
 
-    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false, tracing: true, upstream: true)
+    public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false, dedicatedDatabase: false, tracing: true, upstream: true)
     {
     }
 
     /// <param name="configurationOverrides">ASP.NET configuration (Section__Key) for every service.</param>
-    /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop.</param>
+    /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop and kill.</param>
+    /// <param name="dedicatedDatabase">Run on a PostgreSQL server of its own, which <see cref="Database"/> can stop and kill.</param>
     /// <param name="tracing">Export every service's telemetry over OTLP to <see cref="Traces"/>.</param>
     /// <param name="upstream">Start a <see cref="FaultyUpstream"/> and configure it as the <see cref="UpstreamProvider"/> provider.</param>
-    private StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool tracing, bool upstream)
+    private StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool dedicatedDatabase, bool tracing, bool upstream)
     {
         _overrides = new Dictionary<string, string>(configurationOverrides);
         _dedicatedBroker = dedicatedBroker;
+        _dedicatedDatabase = dedicatedDatabase;
         _tracing = tracing;
         _withUpstream = upstream;
         RunDirectory = Path.Combine(RepositoryRoot.Path, ".local", $"e2e-{_id}");
@@ -58,10 +63,13 @@ public sealed class StitchFinSystem : IAsyncLifetime
     public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("This system was started without tracing.");
 
     /// <summary>A system with its own settings (xunit needs the fixture's single public constructor to be parameterless).</summary>
-    public static StitchFinSystem Create(IDictionary<string, string> configurationOverrides, bool dedicatedBroker = false, bool tracing = false, bool upstream = false) =>
-        new(configurationOverrides, dedicatedBroker, tracing, upstream);
+    public static StitchFinSystem Create(
+        IDictionary<string, string> configurationOverrides, bool dedicatedBroker = false, bool tracing = false, bool upstream = false, bool dedicatedDatabase = false) =>
+        new(configurationOverrides, dedicatedBroker, dedicatedDatabase, tracing, upstream);
 
     public DedicatedRabbitMq Broker => _broker ?? throw new InvalidOperationException("This system shares the local broker.");
+
+    public DedicatedPostgres Database => _database ?? throw new InvalidOperationException("This system shares the local PostgreSQL.");
 
     public string RunDirectory { get; }
 
@@ -70,6 +78,10 @@ public sealed class StitchFinSystem : IAsyncLifetime
     public Uri ServiceUrl(string service) => new($"http://127.0.0.1:{_ports[service]}/");
 
     public string DatabasePrefix => $"e2e_{_id}";
+
+    /// <summary>A connection string for one service's database, on whichever server this system runs on.</summary>
+    public string DatabaseConnectionString(string service) =>
+        _database?.ConnectionString($"{DatabasePrefix}_{service}") ?? LocalInfrastructure.FromEnvironment().ConnectionString($"{DatabasePrefix}_{service}");
 
     public string VirtualHost => $"e2e-{_id}";
 
@@ -95,6 +107,11 @@ public sealed class StitchFinSystem : IAsyncLifetime
         if (_dedicatedBroker)
         {
             _broker = await DedicatedRabbitMq.StartAsync($"e2e{_id}");
+        }
+
+        if (_dedicatedDatabase)
+        {
+            _database = await DedicatedPostgres.StartAsync($"e2e{_id}");
         }
 
         if (_withUpstream)
@@ -124,9 +141,17 @@ public sealed class StitchFinSystem : IAsyncLifetime
     {
         await RunScriptAsync(["down"], TimeSpan.FromMinutes(1));
         var local = LocalInfrastructure.FromEnvironment();
-        foreach (var service in new[] { "tenancy", "conversation", "metering" })
+        if (_database is not null)
         {
-            await local.DropDatabaseAsync($"{DatabasePrefix}_{service}");
+            // The server and its data go as a whole.
+            await _database.DisposeAsync();
+        }
+        else
+        {
+            foreach (var service in new[] { "tenancy", "conversation", "metering" })
+            {
+                await local.DropDatabaseAsync($"{DatabasePrefix}_{service}");
+            }
         }
 
         if (_traces is not null)
@@ -170,6 +195,12 @@ public sealed class StitchFinSystem : IAsyncLifetime
 
     public Task StartAsync(string service) => RunScriptAsync(["start", service], TimeSpan.FromMinutes(2));
 
+    /// <summary>Freezes one service (SIGSTOP): its connections stay open and nothing on them is answered.</summary>
+    public Task PauseAsync(string service) => RunScriptAsync(["pause", service], TimeSpan.FromMinutes(1));
+
+    /// <summary>Lets a paused service go on (SIGCONT).</summary>
+    public Task ResumeAsync(string service) => RunScriptAsync(["resume", service], TimeSpan.FromMinutes(1));
+
     /// <summary>Every line the services have logged so far.</summary>
     public IEnumerable<string> LogLines() =>
         Directory.EnumerateFiles(RunDirectory, "*.log").SelectMany(File.ReadLines);
@@ -201,6 +232,12 @@ public sealed class StitchFinSystem : IAsyncLifetime
         {
             start.Environment["STITCHFIN_SKIP_INFRA"] = "1";
             start.Environment["STITCHFIN_RABBITMQ_PORT"] = _broker.Port.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (_database is not null)
+        {
+            start.Environment["STITCHFIN_SKIP_INFRA"] = "1";
+            start.Environment["STITCHFIN_PG_PORT"] = _database.Port.ToString(CultureInfo.InvariantCulture);
         }
 
         foreach (var (key, value) in _overrides)

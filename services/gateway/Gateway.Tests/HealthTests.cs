@@ -45,7 +45,8 @@ public sealed class HealthTests(GatewayFixture fixture)
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var json = JsonDocument.Parse(body);
         Assert.Equal("ok", json.RootElement.GetProperty("services").GetProperty("gateway").GetString());
-        Assert.Equal("unavailable", json.RootElement.GetProperty("bus").GetString());
+        Assert.Equal("unavailable", json.RootElement.GetProperty("bus").GetProperty("gateway").GetString());
+        Assert.Equal("degraded", json.RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

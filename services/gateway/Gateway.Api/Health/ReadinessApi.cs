@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StitchFin.Gateway.ApiKeys;
@@ -6,13 +7,23 @@ using ServiceDefaultsExtensions = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Gateway.Health;
 
-/// <summary><c>GET /health</c> (the edge is up) and <c>GET /health/ready</c> (the edge and every service behind it).</summary>
+/// <summary>
+/// <c>GET /health</c> (the edge is up) and <c>GET /health/ready</c> (the edge and every service behind it). The
+/// bus is reported beside the services and never makes the edge unready: every route the edge serves answers
+/// without it, and the outboxes deliver the events once it is back.
+/// </summary>
 public static class ReadinessApi
 {
     public const string HttpClientName = "readiness";
 
-    /// <summary>The edge's own entry in the readiness report (its liveness; not its bus, see <see cref="EdgeReadiness.Bus"/>).</summary>
+    /// <summary>The edge's own entry in the readiness report (its liveness; its bus is under <c>bus</c>, see <see cref="RevocationFeed"/>).</summary>
     public const string EdgeService = "gateway";
+
+    /// <summary>The tag MassTransit gives its bus health check.</summary>
+    private const string BusTag = "masstransit";
+
+    /// <summary>The name of MassTransit's bus health check, as a service's <c>/health/ready</c> lists it.</summary>
+    private const string BusCheck = "masstransit-bus";
 
     public static IEndpointRouteBuilder MapReadinessApi(this IEndpointRouteBuilder app)
     {
@@ -25,10 +36,18 @@ public static class ReadinessApi
     public static async Task<Results<Ok<EdgeReadiness>, JsonHttpResult<EdgeReadiness>>> GetReadinessAsync(ReadinessCache cache)
     {
         var body = await cache.GetAsync();
-        return body.Status == "ok" ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return body.Status != StatusUnavailable ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    /// <summary>Asks every service behind the edge, and the edge's own checks, whether they are ready.</summary>
+    private const string StatusOk = "ok";
+    private const string StatusDegraded = "degraded";
+    private const string StatusUnavailable = "unavailable";
+
+    /// <summary>
+    /// Asks every service behind the edge, and the edge's own checks, whether they are ready. Status is
+    /// <c>unavailable</c> (503) when one of them is not, <c>degraded</c> when all are but a bus connection is not
+    /// healthy, else <c>ok</c>.
+    /// </summary>
     public static async Task<EdgeReadiness> CheckAsync(
         IProxyConfigProvider proxyConfig, IHttpClientFactory httpClients, HealthCheckService edgeHealth, RevocationFeed revocations,
         CancellationToken cancellationToken)
@@ -37,37 +56,71 @@ public static class ReadinessApi
         var checks = proxyConfig.GetConfig().Clusters
             .SelectMany(cluster => (cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
                 .Select(destination => (Service: cluster.ClusterId, destination.Value.Address)))
-            .Select(async target => (target.Service, Ready: await IsReadyAsync(http, target.Address, cancellationToken)));
-        // The edge routes without the broker (keys are then re-verified with tenancy), so its bus is reported, not required.
+            .Select(async target => (target.Service, Readiness: await CheckServiceAsync(http, target.Address, cancellationToken)));
         var edge = edgeHealth.CheckHealthAsync(
-            check => (check.Tags.Contains(ServiceDefaultsExtensions.ReadyTag) || check.Tags.Contains("live")) && !check.Tags.Contains("masstransit"),
+            check => (check.Tags.Contains(ServiceDefaultsExtensions.ReadyTag) || check.Tags.Contains("live")) && !check.Tags.Contains(BusTag),
             cancellationToken);
         var results = await Task.WhenAll(checks);
         var services = results
             .GroupBy(r => r.Service)
-            .ToDictionary(g => g.Key, g => g.All(r => r.Ready) ? "ok" : "unavailable");
-        services[EdgeService] = (await edge).Status == HealthStatus.Healthy ? "ok" : "unavailable";
-        var ready = services.Values.All(status => status == "ok");
-        return new EdgeReadiness(ready ? "ok" : "unavailable", services, revocations.IsConnected ? "ok" : "unavailable");
+            .ToDictionary(g => g.Key, g => g.All(r => r.Readiness.Ready) ? StatusOk : StatusUnavailable);
+        var bus = results
+            .Where(r => r.Readiness.Bus is not null)
+            .GroupBy(r => r.Service)
+            .ToDictionary(g => g.Key, g => Worst(g.Select(r => r.Readiness.Bus!)));
+        services[EdgeService] = (await edge).Status == HealthStatus.Healthy ? StatusOk : StatusUnavailable;
+        // The edge routes without the broker (keys are then re-verified with tenancy), so its bus is reported, not
+        // required; "ok" means revocations are proven to reach it now.
+        bus[EdgeService] = revocations.IsConnected ? StatusOk : StatusUnavailable;
+
+        var overall = services.Values.Any(s => s != StatusOk) ? StatusUnavailable : bus.Values.Any(s => s != StatusOk) ? StatusDegraded : StatusOk;
+        return new EdgeReadiness(overall, services, bus);
     }
 
-    private static async Task<bool> IsReadyAsync(HttpClient http, string address, CancellationToken cancellationToken)
+    /// <summary>A service is ready when its <c>/health/ready</c> answers 2xx; its bus is what that answer says of it.</summary>
+    private static async Task<(bool Ready, string? Bus)> CheckServiceAsync(HttpClient http, string address, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await http.GetAsync(new Uri(new Uri(address), "/health/ready"), cancellationToken);
-            return response.IsSuccessStatusCode;
+            return (response.IsSuccessStatusCode, BusOf(await response.Content.ReadAsStringAsync(cancellationToken)));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            return false;
+            return (false, null);
         }
+    }
+
+    /// <summary>The bus check in a service's <c>{"status","checks":{name:status}}</c>; null when it has none or the body is not that.</summary>
+    private static string? BusOf(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object
+                && json.RootElement.TryGetProperty("checks", out var checks) && checks.ValueKind == JsonValueKind.Object
+                && checks.TryGetProperty(BusCheck, out var bus) && bus.ValueKind == JsonValueKind.String
+                ? bus.GetString() switch { "healthy" => StatusOk, "degraded" => StatusDegraded, _ => StatusUnavailable }
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Worst(IEnumerable<string> statuses)
+    {
+        var all = statuses.ToList();
+        return all.Contains(StatusUnavailable) ? StatusUnavailable : all.Contains(StatusDegraded) ? StatusDegraded : StatusOk;
     }
 
     public sealed record EdgeHealth(string Status);
 
-    /// <param name="Bus">Whether the edge is hearing revocations over the broker now (see <see cref="RevocationFeed"/>).</param>
-    public sealed record EdgeReadiness(string Status, IReadOnlyDictionary<string, string> Services, string Bus);
+    /// <param name="Status"><c>ok</c>, <c>degraded</c> (ready, with a bus connection down) or <c>unavailable</c>.</param>
+    /// <param name="Services">Each service behind the edge, and the edge itself: <c>ok</c> or <c>unavailable</c>.</param>
+    /// <param name="Bus">Each one's connection to RabbitMQ, as far as it reports one: <c>ok</c>, <c>degraded</c> or <c>unavailable</c>.</param>
+    public sealed record EdgeReadiness(string Status, IReadOnlyDictionary<string, string> Services, IReadOnlyDictionary<string, string> Bus);
 }
 
 /// <summary>

@@ -157,8 +157,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Ready, and its bus connected: the bus connects in the background, and revocations reach the edge only once its
-    /// endpoint is bound.
+    /// The bus connects in the background; revocations reach the edge only once its endpoint is bound. The edge is
+    /// ready without its bus (status <c>degraded</c>), so this waits for <c>ok</c>: ready and connected.
     /// </summary>
     public static async Task WaitUntilReadyAsync(HttpClient client)
     {
@@ -167,7 +167,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             using var response = await client.GetAsync("/health/ready");
             body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode == HttpStatusCode.OK && BusOf(body) == "ok")
+            if (response.StatusCode == HttpStatusCode.OK && StatusOf(body) == "ok")
             {
                 return;
             }
@@ -178,11 +178,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         throw new InvalidOperationException("The gateway did not become ready: " + body);
     }
 
-    /// <summary>The <c>bus</c> of a <c>/health/ready</c> answer.</summary>
-    private static string? BusOf(string readiness)
+    private static string? StatusOf(string readiness)
     {
         using var json = JsonDocument.Parse(readiness);
-        return json.RootElement.GetProperty("bus").GetString();
+        return json.RootElement.GetProperty("status").GetString();
     }
 
     public static async Task<EchoedRequest> ReadEchoAsync(HttpResponseMessage response)
