@@ -55,7 +55,8 @@ public static class SessionsApi
 
         if (query is { Before: { } cursor, BeforeId: { } cursorId })
         {
-            sessions = sessions.Where(s => s.CreatedAt < cursor || (s.CreatedAt == cursor && s.Id.CompareTo(cursorId) < 0));
+            // A row comparison, so the index on (tenant, createdAt, id) finds where the page starts.
+            sessions = sessions.Where(s => EF.Functions.LessThan(ValueTuple.Create(s.CreatedAt, s.Id), ValueTuple.Create(cursor, cursorId)));
         }
         else if (query.Before is { } time)
         {
