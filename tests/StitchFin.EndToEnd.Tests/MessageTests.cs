@@ -40,6 +40,36 @@ public sealed class MessageTests(StitchFinSystem system)
     }
 
     [Fact]
+    public async Task A_transcript_through_the_edge_comes_a_page_at_a_time_and_bad_page_parameters_are_400()
+    {
+        var tenant = await Tenant.CreateAsync(system);
+        var agent = (await tenant.CreateAgentAsync())["id"]!.GetValue<Guid>();
+        var session = (await tenant.CreateSessionAsync(agent))["id"]!.GetValue<Guid>();
+        foreach (var content in new[] { "one", "two", "three" })
+        {
+            await tenant.SendMessageAsync(session, content);
+        }
+
+        var whole = (await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{session}/transcript", HttpStatusCode.OK))["messages"]!.AsArray();
+        var first = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{session}/transcript?limit=4", HttpStatusCode.OK);
+        Assert.True(first["hasMore"]!.GetValue<bool>());
+        var last = first["messages"]!.AsArray()[^1]!["id"]!.GetValue<Guid>();
+        var rest = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{session}/transcript?limit=4&after={last}", HttpStatusCode.OK);
+        Assert.False(rest["hasMore"]!.GetValue<bool>());
+        Assert.Equal(
+            whole.Select(m => m!["id"]!.GetValue<Guid>()),
+            first["messages"]!.AsArray().Concat(rest["messages"]!.AsArray()).Select(m => m!["id"]!.GetValue<Guid>()));
+        Assert.Equal(6, whole.Count);
+
+        foreach (var path in new[] { $"/sessions/{session}/transcript?limit=201", "/agents?limit=101", "/keys?limit=0" })
+        {
+            using var response = await tenant.Client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
     public async Task Missing_idempotency_key_or_bad_body_is_400()
     {
         var tenant = await Tenant.CreateAsync(system);

@@ -210,6 +210,27 @@ function extractAudio(req, body) {
   return null
 }
 
+/** A newest-first list page as the API pages one: `limit`, then `before` + `beforeId` (the last item's createdAt and id). */
+function newestFirstPage(list, url, defaultLimit) {
+  const limit = Number(url.searchParams.get('limit') ?? defaultLimit) || defaultLimit
+  const before = url.searchParams.get('before')
+  const beforeId = url.searchParams.get('beforeId')
+  const after = (x) => !before || x.createdAt < before || (beforeId != null && x.createdAt === before && x.id < beforeId)
+  return list
+    .filter(after)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+    .slice(0, limit)
+}
+
+/** A transcript page: `limit` (100), `order` asc|desc, `after` the previous page's last message id; adds hasMore. */
+function transcriptPage(all, url) {
+  const limit = Number(url.searchParams.get('limit') ?? 100) || 100
+  const ordered = url.searchParams.get('order') === 'desc' ? [...all].reverse() : all
+  const after = url.searchParams.get('after')
+  const start = after ? ordered.findIndex((m) => m.id === after) + 1 : 0
+  return { messages: ordered.slice(start, start + limit), hasMore: start + limit < ordered.length }
+}
+
 async function api(req, res, url, tenant) {
   const parts = url.pathname.split('/').filter(Boolean)
   const [root, id, sub] = parts
@@ -221,7 +242,7 @@ async function api(req, res, url, tenant) {
 
   if (root === 'keys') {
     if (!id && m === 'GET') {
-      const list = [...keys.values()].filter((k) => k.tenantId === tenant.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      const list = newestFirstPage([...keys.values()].filter((k) => k.tenantId === tenant.id), url, 100)
       return send(res, 200, list.map(({ tenantId, ...k }) => k))
     }
     if (!id && m === 'POST') {
@@ -242,7 +263,7 @@ async function api(req, res, url, tenant) {
   if (root === 'agents') {
     const own = id && agents.get(id)?.tenantId === tenant.id ? agents.get(id) : null
     if (!id && m === 'GET') {
-      const list = [...agents.values()].filter((a) => a.tenantId === tenant.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      const list = newestFirstPage([...agents.values()].filter((a) => a.tenantId === tenant.id), url, 100)
       return send(res, 200, list.map(publicAgent))
     }
     if (!id && m === 'POST') {
@@ -274,12 +295,7 @@ async function api(req, res, url, tenant) {
   if (root === 'sessions') {
     if (!id && m === 'GET') {
       const agentId = url.searchParams.get('agentId')
-      const before = url.searchParams.get('before')
-      const limit = Math.min(200, Number(url.searchParams.get('limit') ?? 50) || 50)
-      const list = [...sessions.values()]
-        .filter((s) => s.tenantId === tenant.id && (!agentId || s.agentId === agentId) && (!before || s.createdAt < before))
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-        .slice(0, limit)
+      const list = newestFirstPage([...sessions.values()].filter((s) => s.tenantId === tenant.id && (!agentId || s.agentId === agentId)), url, 50)
       return send(res, 200, list.map(publicSession))
     }
     if (!id && m === 'POST') {
@@ -294,7 +310,7 @@ async function api(req, res, url, tenant) {
     const session = sessions.get(id)
     if (!session || session.tenantId !== tenant.id) return problem(res, 404, 'Not Found', 'No such session.')
     if (!sub && m === 'GET') return send(res, 200, publicSession(session))
-    if (sub === 'transcript' && m === 'GET') return send(res, 200, { sessionId: session.id, agentId: session.agentId, messages: messages.get(session.id) ?? [] })
+    if (sub === 'transcript' && m === 'GET') return send(res, 200, { sessionId: session.id, agentId: session.agentId, ...transcriptPage(messages.get(session.id) ?? [], url) })
     if (sub === 'messages' && m === 'POST') {
       const key = req.headers['idempotency-key']
       if (!key || key.length > 255) return validation(res, { 'Idempotency-Key': ['The Idempotency-Key header is required (1-255 characters).'] })

@@ -71,11 +71,36 @@ export interface Message {
   attempts?: Attempt[] | null
 }
 
+/** A page of a session's transcript: `messages` in the order asked (`asc`, the default: oldest first). */
 export interface Transcript {
   sessionId: string
   agentId: string
   messages: Message[]
+  /** More messages follow the page's last one, in the page's order: ask again with `after` = its id. */
+  hasMore: boolean
 }
+
+/** `GET /sessions/{id}/transcript` pages: `limit` 1-200 (default 100), `after` the id of the previous page's last message. */
+export interface TranscriptPage {
+  limit?: number
+  order?: 'asc' | 'desc'
+  after?: string
+}
+
+/**
+ * A page of a newest-first list (`/agents`, `/keys`, `/sessions`): `before` and `beforeId` are the `createdAt` and id
+ * of the previous page's last item; a page with fewer than `limit` items is the last.
+ */
+export interface NewestFirstPage {
+  limit?: number
+  before?: string
+  beforeId?: string
+}
+
+/** The most items a page of `/agents` or `/keys` holds, and what a page holds when no limit is asked. */
+export const LIST_MAX_LIMIT = 100
+/** The most messages a page of a transcript holds. */
+export const TRANSCRIPT_MAX_LIMIT = 200
 
 export interface UsageInfo {
   provider: string
@@ -340,17 +365,17 @@ export const api = {
 
   listProviders: () => json<ProviderInfo[]>('GET', '/providers'),
 
-  listAgents: () => json<Agent[]>('GET', '/agents'),
+  listAgents: (page: NewestFirstPage = {}) => json<Agent[]>('GET', `/agents${query({ ...page })}`),
   getAgent: (id: string) => json<Agent>('GET', `/agents/${enc(id)}`),
   createAgent: (input: AgentInput) => json<Agent>('POST', '/agents', { body: input }),
   updateAgent: (id: string, input: AgentInput) => json<Agent>('PUT', `/agents/${enc(id)}`, { body: input }),
   deleteAgent: (id: string) => json<void>('DELETE', `/agents/${enc(id)}`),
 
-  listSessions: (params: { agentId?: string; limit?: number; before?: string; beforeId?: string } = {}) =>
+  listSessions: (params: NewestFirstPage & { agentId?: string } = {}) =>
     json<Session[]>('GET', `/sessions${query({ limit: 50, ...params })}`),
   getSession: (id: string) => json<Session>('GET', `/sessions/${enc(id)}`),
   createSession: (agentId: string) => json<Session>('POST', '/sessions', { body: { agentId } }),
-  getTranscript: (id: string) => json<Transcript>('GET', `/sessions/${enc(id)}/transcript`),
+  getTranscript: (id: string, page: TranscriptPage = {}) => json<Transcript>('GET', `/sessions/${enc(id)}/transcript${query({ ...page })}`),
 
   sendMessage: (sessionId: string, content: string, idempotencyKey: string) =>
     json<SendMessageResult>('POST', `/sessions/${enc(sessionId)}/messages`, {
@@ -369,7 +394,7 @@ export const api = {
 
   usage: (from: string, to: string) => json<UsageReport>('GET', `/usage${query({ from, to })}`),
 
-  listKeys: () => json<ApiKey[]>('GET', '/keys'),
+  listKeys: (page: NewestFirstPage = {}) => json<ApiKey[]>('GET', `/keys${query({ ...page })}`),
   createKey: (name: string) => json<CreatedApiKey>('POST', '/keys', { body: { name } }),
   revokeKey: (id: string) => json<void>('DELETE', `/keys/${enc(id)}`),
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using StitchFin.Conversation.Agents;
 using StitchFin.Conversation.Tests.Infrastructure;
 
 namespace StitchFin.Conversation.Tests;
@@ -205,6 +206,56 @@ public sealed class AgentsApiTests(ConversationFixture fixture) : IClassFixture<
         Assert.Empty((await other.GetOkAsync("/sessions")).AsArray());
         Assert.Empty((await other.GetOkAsync($"/sessions?agentId={agent}")).AsArray());
         Assert.NotEqual(Guid.Empty, session);
+    }
+
+    [Fact]
+    public async Task Agents_come_a_page_at_a_time_and_a_walk_sees_each_live_agent_once_even_when_created_in_the_same_microsecond()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(fixture.Factory.CreateClientFor(tenantId));
+        var sameMicrosecond = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddTicks(4560);
+        var agents = Enumerable.Range(1, 120).Select(i => new Agent
+        {
+            Id = Guid.NewGuid(), TenantId = tenantId, Name = $"agent {i}", PrimaryProvider = "VendorA", SystemPrompt = "",
+            CreatedAt = sameMicrosecond, UpdatedAt = sameMicrosecond, DeletedAt = i % 10 == 0 ? sameMicrosecond : null,
+        }).ToList();
+        await fixture.WithDbAsync(db =>
+        {
+            db.Agents.AddRange(agents);
+            return db.SaveChangesAsync();
+        });
+        var live = agents.Where(a => a.DeletedAt is null).Select(a => a.Id).ToHashSet();
+
+        // Without a limit a page holds the most it may: 100 of the 108.
+        Assert.Equal(AgentsApi.MaxListLimit, (await tenant.GetOkAsync("/agents")).AsArray().Count);
+
+        var seen = new List<Guid>();
+        var page = await tenant.GetOkAsync("/agents?limit=25");
+        while (page.AsArray().Count > 0)
+        {
+            Assert.InRange(page.AsArray().Count, 1, 25);
+            var last = page.AsArray()[^1]!;
+            seen.AddRange(page.AsArray().Select(a => a!["id"]!.GetValue<Guid>()));
+            page = await tenant.GetOkAsync($"/agents?limit=25&before={Uri.EscapeDataString(last["createdAt"]!.GetValue<string>())}&beforeId={last["id"]}");
+        }
+
+        Assert.Equal(live.Count, seen.Count);
+        Assert.Equal(live, seen.ToHashSet());
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=101", "limit")]
+    [InlineData("limit=abc", "limit")]
+    [InlineData("limit=", "limit")]
+    [InlineData("before=yesterday", "before")]
+    [InlineData("beforeId=0193a1b2-0000-7000-8000-000000000001", "beforeId")]
+    [InlineData("before=2026-12-01T12:00:00Z&beforeId=nope", "beforeId")]
+    public async Task Bad_agent_list_parameters_are_400(string query, string field)
+    {
+        var reply = await fixture.NewTenant().SendAsync(HttpMethod.Get, $"/agents?{query}");
+        AssertValidationProblem(reply, field);
+        Assert.Equal([field], reply.Json["errors"]!.AsObject().Select(e => e.Key));
     }
 
     private static async Task<(Guid Agent, Guid Session)> OwnedAsync(TenantClient owner)

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using StitchFin.Contracts.Providers;
+using StitchFin.Conversation.Agents;
 using StitchFin.Conversation.Messages;
+using StitchFin.Conversation.OpenAi;
 using StitchFin.Conversation.Tests.Infrastructure;
 using StitchFin.Testing;
 
@@ -127,6 +129,65 @@ public sealed class OpenAiApiTests : IClassFixture<ConversationFixture>
         Assert.Equal("unique", (await tenant.GetOkAsync("/v1/models/unique"))["id"]!.GetValue<string>());
         Assert.Equal(twinA.ToString(), (await tenant.GetOkAsync($"/v1/models/{twinA}"))["id"]!.GetValue<string>());
         AssertError(await tenant.SendAsync(HttpMethod.Get, "/v1/models/elsewhere"), HttpStatusCode.NotFound, "invalid_request_error", "model_not_found", "model");
+    }
+
+    [Fact]
+    public async Task The_models_list_holds_at_most_a_thousand_and_pages_the_openai_way()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(_fixture.Factory.CreateClientFor(tenantId));
+        var at = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        Agent NewAgent(string name, DateTimeOffset createdAt, bool deleted = false) => new()
+        {
+            Id = Guid.NewGuid(), TenantId = tenantId, Name = name, PrimaryProvider = "VendorA", SystemPrompt = "",
+            CreatedAt = createdAt, UpdatedAt = createdAt, DeletedAt = deleted ? createdAt : null,
+        };
+        // 1001 agents created in one microsecond, a deleted one, and two that share a name on the first and last pages.
+        var newestTwin = NewAgent("twin", at.AddSeconds(1));
+        var oldestTwin = NewAgent("twin", at.AddSeconds(-1));
+        var agents = Enumerable.Range(1, 1001).Select(i => NewAgent($"model-{i}", at)).Append(newestTwin).Append(oldestTwin).Append(NewAgent("gone", at, deleted: true)).ToList();
+        await _fixture.WithDbAsync(db =>
+        {
+            db.Agents.AddRange(agents);
+            return db.SaveChangesAsync();
+        });
+        var expected = agents.Where(a => a.DeletedAt is null).Select(a => a.Name == "twin" ? a.Id.ToString() : a.Name).ToHashSet();
+
+        var capped = await tenant.GetOkAsync("/v1/models");
+        Assert.Equal(["object", "data", "first_id", "last_id", "has_more"], capped.AsObject().Select(p => p.Key));
+        Assert.Equal(AgentModels.MaxListLimit, capped["data"]!.AsArray().Count);
+        Assert.True(capped["has_more"]!.GetValue<bool>());
+        Assert.Equal(newestTwin.Id.ToString(), capped["first_id"]!.GetValue<string>());
+        Assert.Equal(capped["data"]!.AsArray()[^1]!["id"]!.GetValue<string>(), capped["last_id"]!.GetValue<string>());
+
+        var seen = new List<string>();
+        var page = await tenant.GetOkAsync("/v1/models?limit=400");
+        while (true)
+        {
+            var ids = page["data"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()).ToList();
+            Assert.InRange(ids.Count, 1, 400);
+            seen.AddRange(ids);
+            if (!page["has_more"]!.GetValue<bool>())
+            {
+                break;
+            }
+
+            page = await tenant.GetOkAsync($"/v1/models?limit=400&after={Uri.EscapeDataString(page["last_id"]!.GetValue<string>())}");
+        }
+
+        Assert.Equal(1003, seen.Count);
+        Assert.Equal(expected, seen.ToHashSet());
+        Assert.Equal(oldestTwin.Id.ToString(), seen[^1]);
+
+        foreach (var limit in new[] { "0", "1001", "many", "" })
+        {
+            AssertError(await tenant.SendAsync(HttpMethod.Get, $"/v1/models?limit={limit}"), HttpStatusCode.BadRequest, "invalid_request_error", "invalid_value", "limit");
+        }
+
+        foreach (var after in new[] { "no-such-model", "gone", "twin", Guid.NewGuid().ToString() })
+        {
+            AssertError(await tenant.SendAsync(HttpMethod.Get, $"/v1/models?after={after}"), HttpStatusCode.BadRequest, "invalid_request_error", "invalid_value", "after");
+        }
     }
 
     [Theory]

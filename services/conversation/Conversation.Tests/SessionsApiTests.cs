@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using System.Net;
 using System.Text.Json.Nodes;
+using StitchFin.Conversation.Sessions;
 using StitchFin.Conversation.Tests.Infrastructure;
 
 namespace StitchFin.Conversation.Tests;
@@ -129,6 +130,69 @@ public sealed class SessionsApiTests(ConversationFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_long_transcript_comes_a_page_at_a_time_and_a_walk_either_way_sees_every_message_once()
+    {
+        var tenantId = Guid.NewGuid();
+        var tenant = new TenantClient(fixture.Factory.CreateClientFor(tenantId));
+        var session = await tenant.CreateSessionAsync();
+        // 500 messages written in one microsecond, with ids in no particular order: only their sequence orders them.
+        var sameMicrosecond = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddTicks(4560);
+        var ids = Enumerable.Range(0, 500).Select(_ => Guid.NewGuid()).ToList();
+        await fixture.WithDbAsync(db =>
+        {
+            db.Messages.AddRange(ids.Select((id, i) => new SessionMessage
+            {
+                Id = id, TenantId = tenantId, SessionId = session, Sequence = i + 1, Role = SessionMessage.UserRole, Content = $"message {i + 1}",
+                Channel = "text", CreatedAt = sameMicrosecond,
+            }));
+            return db.SaveChangesAsync();
+        });
+
+        var first = await tenant.GetOkAsync($"/sessions/{session}/transcript");
+        Assert.Equal(["sessionId", "agentId", "messages", "hasMore"], first.AsObject().Select(p => p.Key));
+        Assert.Equal(ids.Take(TranscriptQuery.DefaultLimit), Ids(first["messages"]!));
+        Assert.True(first["hasMore"]!.GetValue<bool>());
+
+        // Oldest first, as many as a page may hold.
+        var (oldestFirst, pageSizes) = await WalkTranscriptAsync(tenant, $"/sessions/{session}/transcript?limit={TranscriptQuery.MaxLimit}", TranscriptQuery.MaxLimit);
+        Assert.Equal(ids, oldestFirst);
+        Assert.Equal([200, 200, 100], pageSizes);
+
+        // Newest first, as a chat shows the latest messages and loads older ones on demand.
+        var (newestFirst, _) = await WalkTranscriptAsync(tenant, $"/sessions/{session}/transcript?order=desc&limit=64", 64);
+        Assert.Equal(Enumerable.Reverse(ids), newestFirst);
+
+        var afterTheLast = await tenant.GetOkAsync($"/sessions/{session}/transcript?after={ids[^1]}");
+        Assert.Empty(afterTheLast["messages"]!.AsArray());
+        Assert.False(afterTheLast["hasMore"]!.GetValue<bool>());
+
+        // A message of another session of the same tenant is no place to go on from.
+        var other = await tenant.CreateSessionAsync();
+        var otherMessage = (await tenant.SendMessageOkAsync(other, "elsewhere"))["userMessage"]!["id"]!.GetValue<Guid>();
+        var reply = await tenant.SendAsync(HttpMethod.Get, $"/sessions/{session}/transcript?after={otherMessage}");
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.True(reply.Json["errors"]!.AsObject().ContainsKey("after"), reply.Text);
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=201", "limit")]
+    [InlineData("limit=ten", "limit")]
+    [InlineData("limit=", "limit")]
+    [InlineData("order=newest", "order")]
+    [InlineData("after=42", "after")]
+    [InlineData("after=5f0c6f1e-0000-4000-8000-000000000000", "after")]
+    public async Task Bad_transcript_parameters_are_400(string query, string field)
+    {
+        var tenant = fixture.NewTenant();
+        var session = await tenant.CreateSessionAsync();
+        var reply = await tenant.SendAsync(HttpMethod.Get, $"/sessions/{session}/transcript?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.Equal("application/problem+json", reply.ContentType);
+        Assert.Equal([field], reply.Json["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Fact]
     public async Task Concurrent_exchanges_in_one_session_keep_each_pair_together()
     {
         var tenant = fixture.NewTenant();
@@ -151,4 +215,24 @@ public sealed class SessionsApiTests(ConversationFixture fixture) : IClassFixtur
     }
 
     private static List<Guid> Ids(JsonNode list) => list.AsArray().Select(s => s!["id"]!.GetValue<Guid>()).ToList();
+
+    /// <summary>Follows <c>after</c> from page to page until <c>hasMore</c> is false; no page may hold more than its limit.</summary>
+    private static async Task<(List<Guid> Messages, List<int> PageSizes)> WalkTranscriptAsync(TenantClient tenant, string firstPage, int limit)
+    {
+        var (messages, sizes) = (new List<Guid>(), new List<int>());
+        var page = await tenant.GetOkAsync(firstPage);
+        while (true)
+        {
+            var ids = Ids(page["messages"]!);
+            Assert.InRange(ids.Count, 1, limit);
+            messages.AddRange(ids);
+            sizes.Add(ids.Count);
+            if (!page["hasMore"]!.GetValue<bool>())
+            {
+                return (messages, sizes);
+            }
+
+            page = await tenant.GetOkAsync($"{firstPage}&after={ids[^1]}");
+        }
+    }
 }

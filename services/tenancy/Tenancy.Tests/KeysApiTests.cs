@@ -106,6 +106,56 @@ public sealed class KeysApiTests(TenancyFixture fixture)
         Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
     }
 
+    [Fact]
+    public async Task Keys_come_a_page_at_a_time_and_a_walk_sees_each_once_even_when_created_in_the_same_microsecond()
+    {
+        var tenant = await fixture.CreateTenantAsync("Many Keys");
+        // The clock stands still, so all 105 keys (and the tenant's default key) share one createdAt.
+        for (var i = 1; i <= 105; i++)
+        {
+            using var created = await tenant.Client.PostAsJsonAsync("/keys", new { name = $"key {i}" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var stored = await fixture.QueryAsync(db => db.ApiKeys.Where(k => k.TenantId == tenant.Id).Select(k => new { k.Id, k.CreatedAt }).ToListAsync());
+        Assert.Equal(106, stored.Count);
+        Assert.Single(stored.Select(k => k.CreatedAt).Distinct());
+
+        // Without a limit a page holds the most it may.
+        Assert.Equal(100, (await fixture.ListKeysAsync(tenant.Client)).Length);
+
+        var seen = new List<Guid>();
+        var page = await fixture.ListKeysAsync(tenant.Client, "?limit=20");
+        while (page.Length > 0)
+        {
+            Assert.InRange(page.Length, 1, 20);
+            seen.AddRange(page.Select(k => k.GetProperty("id").GetGuid()));
+            var last = page[^1];
+            page = await fixture.ListKeysAsync(tenant.Client,
+                $"?limit=20&before={Uri.EscapeDataString(last.GetProperty("createdAt").GetString()!)}&beforeId={last.GetProperty("id").GetGuid()}");
+        }
+
+        Assert.Equal(106, seen.Count);
+        Assert.Equal(stored.Select(k => k.Id).ToHashSet(), seen.ToHashSet());
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=101", "limit")]
+    [InlineData("limit=abc", "limit")]
+    [InlineData("limit=", "limit")]
+    [InlineData("before=yesterday", "before")]
+    [InlineData("beforeId=0193a1b2-0000-7000-8000-000000000001", "beforeId")]
+    [InlineData("before=2026-11-27T22:30:00Z&beforeId=nope", "beforeId")]
+    public async Task Bad_key_list_parameters_are_400(string query, string field)
+    {
+        var tenant = await fixture.CreateTenantAsync("Bad Pages");
+
+        using var response = await tenant.Client.GetAsync($"/keys?{query}");
+
+        await Json.AssertValidationProblemAsync(response, field);
+    }
+
     [Theory]
     [InlineData("not-a-guid")]
     [InlineData("12345")]

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using StitchFin.Conversation.Completions;
 using StitchFin.Conversation.Data;
 using StitchFin.Conversation.OpenAi;
+using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
 
 namespace StitchFin.Conversation.Agents;
@@ -20,13 +21,35 @@ public static class AgentsApi
         return group;
     }
 
-    public static async Task<Ok<List<AgentResponse>>> ListAgents(ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    /// <summary>The most agents one page of <c>GET /agents</c> holds, and the page size when none is asked for.</summary>
+    public const int MaxListLimit = 100;
+
+    public static async Task<Results<Ok<List<AgentResponse>>, ValidationProblem>> ListAgents(
+        string? limit, string? before, string? beforeId, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
     {
-        var agents = await db.LiveAgents(tenant.Id)
+        var errors = new Dictionary<string, string[]>();
+        var page = NewestFirstPage.Parse(limit, before, beforeId, MaxListLimit, MaxListLimit, "agents", errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var agents = db.LiveAgents(tenant.Id).AsNoTracking();
+        if (page is { Before: { } time, BeforeId: { } id })
+        {
+            agents = agents.Where(a => EF.Functions.LessThan(ValueTuple.Create(a.CreatedAt, a.Id), ValueTuple.Create(time, id)));
+        }
+        else if (page.Before is { } onlyTime)
+        {
+            agents = agents.Where(a => a.CreatedAt < onlyTime);
+        }
+
+        var list = await agents
             .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id)
+            .Take(page.Limit)
             .Select(a => new AgentResponse(a.Id, a.Name, a.PrimaryProvider, a.PrimaryModel, a.FallbackProvider, a.FallbackModel, a.SystemPrompt, a.CreatedAt, a.UpdatedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(agents);
+        return TypedResults.Ok(list);
     }
 
     public static async Task<Results<Created<AgentResponse>, ValidationProblem, ProblemHttpResult>> CreateAgent(

@@ -17,6 +17,8 @@ public sealed class AgentConfiguration : IEntityTypeConfiguration<Agent>
         builder.Property(a => a.FallbackProvider).HasMaxLength(AgentValidator.MaxProviderLength);
         builder.Property(a => a.FallbackModel).HasMaxLength(AgentValidator.MaxModelLength);
         builder.Property(a => a.SystemPrompt).HasMaxLength(AgentValidator.MaxSystemPromptLength);
-        builder.HasIndex(a => new { a.TenantId, a.CreatedAt });
+        // Live agents only: GET /agents and /v1/models page them newest first by (createdAt, id), and a model is found by name.
+        builder.HasIndex(a => new { a.TenantId, a.CreatedAt, a.Id }).HasFilter("deleted_at IS NULL");
+        builder.HasIndex(a => new { a.TenantId, a.Name }).HasFilter("deleted_at IS NULL");
     }
 }

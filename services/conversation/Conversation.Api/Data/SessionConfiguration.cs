@@ -14,8 +14,9 @@ public sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Id).ValueGeneratedNever();
         builder.HasOne(s => s.Agent).WithMany().HasForeignKey(s => s.AgentId).OnDelete(DeleteBehavior.Restrict);
-        builder.HasIndex(s => new { s.TenantId, s.CreatedAt });
-        builder.HasIndex(s => new { s.TenantId, s.AgentId, s.CreatedAt });
+        // GET /sessions pages newest first by (createdAt, id), of all agents or of one.
+        builder.HasIndex(s => new { s.TenantId, s.CreatedAt, s.Id });
+        builder.HasIndex(s => new { s.TenantId, s.AgentId, s.CreatedAt, s.Id });
     }
 }
 

@@ -13,7 +13,13 @@ public sealed record ModelEntry(
     long Created,
     [property: JsonPropertyName("owned_by")] string OwnedBy);
 
-public sealed record ModelList([property: JsonPropertyName("object")] string Kind, IReadOnlyList<ModelEntry> Data);
+/// <summary>A page of models as OpenAI's cursor lists have it: <c>has_more</c>, and the page's first and last ids.</summary>
+public sealed record ModelList(
+    [property: JsonPropertyName("object")] string Kind,
+    IReadOnlyList<ModelEntry> Data,
+    [property: JsonPropertyName("first_id")] string? FirstId,
+    [property: JsonPropertyName("last_id")] string? LastId,
+    [property: JsonPropertyName("has_more")] bool HasMore);
 
 /// <summary>
 /// A tenant's live agents seen as OpenAI models. A model's id is the agent's name when no other live agent of
@@ -39,15 +45,56 @@ public sealed class AgentModels(IMemoryCache cache)
         public sealed record Ambiguous : Resolution;
     }
 
-    public static async Task<List<ModelEntry>> ListAsync(ConversationDbContext db, Guid tenantId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The most models one page of <c>GET /v1/models</c> holds, and the page size when none is asked for: OpenAI's SDKs
+    /// read only the first page of the models list, so without parameters it is every agent of all but the largest tenants.
+    /// </summary>
+    public const int MaxListLimit = 1000;
+
+    /// <summary>
+    /// A page of the tenant's models, newest agent first (then by id), after the agent <paramref name="after"/> (the
+    /// previous page's last) when given. Whether a name is shared is counted among all live agents, not only the page's.
+    /// </summary>
+    public static async Task<ModelList> ListAsync(
+        ConversationDbContext db, Guid tenantId, (DateTimeOffset CreatedAt, Guid Id)? after, int limit, CancellationToken cancellationToken)
     {
-        var agents = await db.LiveAgents(tenantId).AsNoTracking()
+        var agents = db.LiveAgents(tenantId).AsNoTracking();
+        if (after is { } cursor)
+        {
+            var (createdAt, id) = cursor;
+            agents = agents.Where(a => EF.Functions.LessThan(ValueTuple.Create(a.CreatedAt, a.Id), ValueTuple.Create(createdAt, id)));
+        }
+
+        var page = await agents
             .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id)
             .Select(a => new { a.Id, a.Name, a.CreatedAt })
+            .Take(limit + 1)
             .ToListAsync(cancellationToken);
-        var namesInUse = agents.CountBy(a => a.Name, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
-        return agents.ConvertAll(a => new ModelEntry(
-            namesInUse[a.Name] == 1 ? a.Name : a.Id.ToString(), "model", a.CreatedAt.ToUnixTimeSeconds(), OwnedBy));
+        var hasMore = page.Count > limit;
+        page = page.Take(limit).ToList();
+
+        var names = page.Select(a => a.Name).Distinct(StringComparer.Ordinal).ToList();
+        var shared = (await db.LiveAgents(tenantId)
+            .Where(a => names.Contains(a.Name))
+            .GroupBy(a => a.Name)
+            .Where(g => g.Count() > 1)
+            .Select(g => g.Key)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var entries = page.ConvertAll(a => new ModelEntry(
+            shared.Contains(a.Name) ? a.Id.ToString() : a.Name, "model", a.CreatedAt.ToUnixTimeSeconds(), OwnedBy));
+        return new ModelList("list", entries, entries.FirstOrDefault()?.Id, entries.LastOrDefault()?.Id, hasMore);
+    }
+
+    /// <summary>Where a page of models named by <paramref name="model"/> (a previous page's <c>last_id</c>) goes on: that agent's place in the list.</summary>
+    public static async Task<(DateTimeOffset CreatedAt, Guid Id)?> PlaceAsync(ConversationDbContext db, Guid tenantId, string model, CancellationToken cancellationToken)
+    {
+        if (await QueryAsync(db, tenantId, model, cancellationToken) is not Resolution.Found found)
+        {
+            return null;
+        }
+
+        var createdAt = await db.LiveAgents(tenantId).Where(a => a.Id == found.AgentId).Select(a => (DateTimeOffset?)a.CreatedAt).SingleOrDefaultAsync(cancellationToken);
+        return createdAt is { } time ? (time, found.AgentId) : null;
     }
 
     /// <summary>Which live agent <paramref name="model"/> names, from the cache when another request asked in the last seconds.</summary>

@@ -73,8 +73,28 @@ public static class OpenAiApi
         }
     }
 
-    public static async Task<Ok<ModelList>> ListModels(ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new ModelList("list", await AgentModels.ListAsync(db, tenant.Id, cancellationToken)));
+    /// <summary>
+    /// The tenant's agents as models, newest first: at most <c>limit</c> (1 to <see cref="AgentModels.MaxListLimit"/>,
+    /// which is also the default), after the model <c>after</c> names (a previous page's <c>last_id</c>).
+    /// </summary>
+    public static async Task<Results<Ok<ModelList>, OpenAiError>> ListModels(
+        string? limit, string? after, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    {
+        var size = AgentModels.MaxListLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > AgentModels.MaxListLimit))
+        {
+            return OpenAiError.BadRequest($"'limit' must be an integer from 1 to {AgentModels.MaxListLimit}.", "limit", "invalid_value");
+        }
+
+        var place = after is null ? null : await AgentModels.PlaceAsync(db, tenant.Id, after, cancellationToken);
+        if (after is not null && place is null)
+        {
+            return OpenAiError.BadRequest(
+                $"'after' must be the id of one of your models (the last_id of the previous page); '{after}' is not, or no longer.", "after", "invalid_value");
+        }
+
+        return TypedResults.Ok(await AgentModels.ListAsync(db, tenant.Id, place, size, cancellationToken));
+    }
 
     public static async Task<Results<Ok<ModelEntry>, OpenAiError>> GetModel(
         string model, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken) =>

@@ -55,7 +55,8 @@ public static class SessionsApi
 
         if (query is { Before: { } cursor, BeforeId: { } cursorId })
         {
-            sessions = sessions.Where(s => s.CreatedAt < cursor || (s.CreatedAt == cursor && s.Id.CompareTo(cursorId) < 0));
+            // A row comparison, so the index on (tenant, createdAt, id) finds where the page starts.
+            sessions = sessions.Where(s => EF.Functions.LessThan(ValueTuple.Create(s.CreatedAt, s.Id), ValueTuple.Create(cursor, cursorId)));
         }
         else if (query.Before is { } time)
         {
@@ -77,9 +78,15 @@ public static class SessionsApi
         return session is null ? TypedResults.NotFound() : TypedResults.Ok(session.ToResponse());
     }
 
-    public static async Task<Results<Ok<TranscriptResponse>, NotFound>> GetTranscript(
-        Guid id, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<TranscriptResponse>, NotFound, ValidationProblem>> GetTranscript(
+        Guid id, string? limit, string? order, string? after, ConversationDbContext db, CurrentTenant tenant, CancellationToken cancellationToken)
     {
+        var query = TranscriptQuery.Parse(limit, order, after, out var errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
         var tenantId = tenant.Id;
         var agentId = await db.Sessions.Where(s => s.Id == id && s.TenantId == tenantId).Select(s => (Guid?)s.AgentId).SingleOrDefaultAsync(cancellationToken);
         if (agentId is null)
@@ -87,10 +94,27 @@ public static class SessionsApi
             return TypedResults.NotFound();
         }
 
-        var messages = await db.Messages.AsNoTracking()
-            .Where(m => m.SessionId == id && m.TenantId == tenantId)
-            .OrderBy(m => m.Sequence)
+        var messages = db.Messages.AsNoTracking().Where(m => m.SessionId == id && m.TenantId == tenantId);
+        if (query.After is { } afterId)
+        {
+            var cursor = await messages.Where(m => m.Id == afterId).Select(m => (int?)m.Sequence).SingleOrDefaultAsync(cancellationToken);
+            if (cursor is not { } sequence)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["after"] = ["after must be the id of a message of this session: the last message of the previous page."],
+                });
+            }
+
+            messages = query.NewestFirst ? messages.Where(m => m.Sequence < sequence) : messages.Where(m => m.Sequence > sequence);
+        }
+
+        // One more than the page tells whether there is a next page; the unique index on (session, sequence) serves both orders.
+        var page = await (query.NewestFirst ? messages.OrderByDescending(m => m.Sequence) : messages.OrderBy(m => m.Sequence))
+            .Take(query.Limit + 1)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new TranscriptResponse(id, agentId.Value, messages.ConvertAll(m => m.ToTranscriptMessage())));
+        var hasMore = page.Count > query.Limit;
+        var shown = page.Take(query.Limit).Select(m => m.ToTranscriptMessage()).ToList();
+        return TypedResults.Ok(new TranscriptResponse(id, agentId.Value, shown, hasMore));
     }
 }

@@ -19,7 +19,8 @@ public sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
 
         // Verification finds a key by its lookup id alone; the unique index also rejects a (vanishingly rare) repeat.
         builder.HasIndex(k => k.LookupId).IsUnique();
-        builder.HasIndex(k => new { k.TenantId, k.CreatedAt });
+        // GET /keys pages newest first by (createdAt, id).
+        builder.HasIndex(k => new { k.TenantId, k.CreatedAt, k.Id });
         builder.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StitchFin.Contracts.Tenancy;
+using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
 using StitchFin.ServiceDefaults.Outbox;
 using StitchFin.Tenancy.Data;
@@ -55,18 +56,42 @@ public static class KeysApi
         return TypedResults.Created($"/keys/{key.Id}", new CreatedApiKeyResponse(key.Id, key.Name, issued.Plaintext, key.Prefix, key.CreatedAt));
     }
 
-    public static async Task<Ok<List<ApiKeyResponse>>> ListKeys(
+    /// <summary>The most keys one page of <c>GET /keys</c> holds, and the page size when none is asked for.</summary>
+    public const int MaxListLimit = 100;
+
+    /// <summary>Newest first, a page at a time (<see cref="NewestFirstPage"/>): revoked keys stay listed, so a tenant's keys only grow.</summary>
+    public static async Task<Results<Ok<List<ApiKeyResponse>>, ValidationProblem>> ListKeys(
+        string? limit,
+        string? before,
+        string? beforeId,
         CurrentTenant currentTenant,
         TenancyDbContext db,
         CancellationToken cancellationToken)
     {
+        var errors = new Dictionary<string, string[]>();
+        var page = NewestFirstPage.Parse(limit, before, beforeId, MaxListLimit, MaxListLimit, "keys", errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
         var tenantId = currentTenant.Id;
-        var keys = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.TenantId == tenantId)
+        var keys = db.ApiKeys.AsNoTracking().Where(k => k.TenantId == tenantId);
+        if (page is { Before: { } time, BeforeId: { } id })
+        {
+            keys = keys.Where(k => EF.Functions.LessThan(ValueTuple.Create(k.CreatedAt, k.Id), ValueTuple.Create(time, id)));
+        }
+        else if (page.Before is { } onlyTime)
+        {
+            keys = keys.Where(k => k.CreatedAt < onlyTime);
+        }
+
+        var list = await keys
             .OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id)
+            .Take(page.Limit)
             .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.CreatedAt, k.LastUsedAt, k.RevokedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(keys);
+        return TypedResults.Ok(list);
     }
 
     /// <summary>

@@ -84,9 +84,9 @@ public sealed class TenancyFixture : IAsyncLifetime
         return JsonDocument.Parse(body).RootElement;
     }
 
-    public async Task<JsonElement[]> ListKeysAsync(HttpClient client)
+    public async Task<JsonElement[]> ListKeysAsync(HttpClient client, string query = "")
     {
-        using var response = await client.GetAsync("/keys");
+        using var response = await client.GetAsync($"/keys{query}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return [.. JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray()];
     }

@@ -1,15 +1,16 @@
 import { MessageSquare, Pencil, Plus, Trash2 } from 'lucide-react'
 import { useState } from 'react'
-import { api, type Agent } from '../../api'
+import { api, LIST_MAX_LIMIT, type Agent } from '../../api'
 import { ConfirmDialog, Modal } from '../../components/Modal'
 import { Badge, Button, Card, EmptyState, ErrorBox, PageHeader, Spinner } from '../../components/ui'
 import { formatDateTime } from '../../lib/format'
 import { APP_BASE, Link, navigate } from '../../lib/router'
 import { useAsync } from '../../lib/useAsync'
+import { useNewestFirstList } from '../../lib/useNewestFirstList'
 import { AgentForm } from './AgentForm'
 
 export function AgentsPage() {
-  const agents = useAsync(() => api.listAgents(), [])
+  const agents = useNewestFirstList(api.listAgents, LIST_MAX_LIMIT, [])
   // Only to name the default model of a real upstream; the list works without it.
   const catalogue = useAsync(() => api.listProviders(), [])
   const label = (provider: string, model: string | null) => {
@@ -35,13 +36,13 @@ export function AgentsPage() {
         }
       />
       {agents.error != null && <ErrorBox error={agents.error} onRetry={agents.reload} />}
-      {agents.loading && !agents.data && <Spinner label="Loading agents…" />}
-      {agents.data && agents.data.length === 0 && (
+      {agents.loading && !agents.items && <Spinner label="Loading agents…" />}
+      {agents.items && agents.items.length === 0 && (
         <EmptyState title="No agents yet">Create one to start a session.</EmptyState>
       )}
-      {agents.data && agents.data.length > 0 && (
+      {agents.items && agents.items.length > 0 && (
         <ul className="grid grid-cols-1 gap-3 md:grid-cols-2" aria-label="Agents">
-          {agents.data.map((a) => (
+          {agents.items.map((a) => (
             <li key={a.id} data-testid="agent-row">
               <Card className="flex h-full flex-col gap-3">
                 <div className="min-w-0">
@@ -78,7 +79,7 @@ export function AgentsPage() {
                     confirmLabel="Delete"
                     onConfirm={async () => {
                       await api.deleteAgent(a.id)
-                      agents.setData((list) => list?.filter((x) => x.id !== a.id))
+                      agents.setItems((list) => list.filter((x) => x.id !== a.id))
                     }}
                     trigger={
                       <Button variant="ghost" className="text-rose-700" aria-label={`Delete ${a.name}`}>
@@ -92,6 +93,12 @@ export function AgentsPage() {
           ))}
         </ul>
       )}
+      {agents.loadMoreError != null && <div className="mt-3"><ErrorBox error={agents.loadMoreError} /></div>}
+      {agents.items && agents.hasMore && (
+        <div className="mt-3 flex justify-center">
+          <Button variant="secondary" busy={agents.loadingMore} onClick={agents.loadMore}>Load more agents</Button>
+        </div>
+      )}
       <Modal
         open={editing !== null}
         onOpenChange={(o) => !o && setEditing(null)}
@@ -104,10 +111,10 @@ export function AgentsPage() {
             onSubmit={async (input) => {
               if (editing === 'new') {
                 const created = await api.createAgent(input)
-                agents.setData((list) => [created, ...(list ?? [])])
+                agents.setItems((list) => [created, ...list])
               } else {
                 const updated = await api.updateAgent(editing.id, input)
-                agents.setData((list) => list?.map((x) => (x.id === updated.id ? updated : x)))
+                agents.setItems((list) => list.map((x) => (x.id === updated.id ? updated : x)))
               }
               setEditing(null)
             }}

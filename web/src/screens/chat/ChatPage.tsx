@@ -1,15 +1,17 @@
 import { RotateCcw, Send } from 'lucide-react'
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
-import { api, ApiError, type SendMessageResult } from '../../api'
+import { ApiError, type SendMessageResult } from '../../api'
 import { SessionPicker } from '../../components/SessionPicker'
 import { Button, Card, EmptyState, ErrorBox, PageHeader, Spinner, Textarea } from '../../components/ui'
 import { APP_BASE } from '../../lib/router'
-import { useAsync } from '../../lib/useAsync'
 import { MessageView } from '../sessions/MessageView'
+import { useTranscript } from '../sessions/useTranscript'
 import { AttemptsTable, ReplyDetails } from './ReplyDetails'
 import { useChatSender } from './useChatSender'
 
 const CONTENT_MAX = 16000
+/** The latest messages first; older ones a page at a time on demand. */
+const TRANSCRIPT_PAGE = 100
 
 export function ChatPage({ sessionId }: { sessionId?: string }) {
   return (
@@ -22,21 +24,22 @@ export function ChatPage({ sessionId }: { sessionId?: string }) {
 }
 
 function ChatSession({ sessionId }: { sessionId: string }) {
-  const transcript = useAsync(() => api.getTranscript(sessionId), [sessionId])
+  const transcript = useTranscript(sessionId, 'newest-first', TRANSCRIPT_PAGE)
   const [last, setLast] = useState<SendMessageResult | null>(null)
   const [text, setText] = useState('')
   const { send, retry, dismiss, sending, failed } = useChatSender(sessionId)
   const endRef = useRef<HTMLDivElement>(null)
 
-  const messages = transcript.data?.messages ?? []
+  const messages = transcript.messages ?? []
+  // Follows the newest message, not older ones loaded above it.
+  const newestId = messages[messages.length - 1]?.id
   useEffect(() => {
     endRef.current?.scrollIntoView?.({ block: 'nearest' })
-  }, [messages.length, sending])
+  }, [newestId, sending])
 
   const deliver = (result: SendMessageResult | null) => {
     if (!result) return
-    const fresh = [result.userMessage, result.assistantMessage]
-    transcript.setData((t) => t && { ...t, messages: [...t.messages.filter((m) => !fresh.some((f) => f.id === m.id)), ...fresh] })
+    transcript.append([result.userMessage, result.assistantMessage])
     setLast(result)
   }
 
@@ -64,8 +67,14 @@ function ChatSession({ sessionId }: { sessionId: string }) {
       <div className="min-w-0 space-y-3">
         <Card className="min-h-64 bg-slate-50">
           {transcript.error != null && <ErrorBox error={transcript.error} onRetry={transcript.reload} />}
-          {transcript.loading && !transcript.data && <Spinner label="Loading conversation…" />}
-          {transcript.data && messages.length === 0 && !sending && <p className="py-8 text-center text-sm text-slate-500">No messages yet. Say hello.</p>}
+          {transcript.loading && !transcript.messages && <Spinner label="Loading conversation…" />}
+          {transcript.messages && messages.length === 0 && !sending && <p className="py-8 text-center text-sm text-slate-500">No messages yet. Say hello.</p>}
+          {transcript.hasMore && (
+            <div className="mb-3 flex justify-center">
+              <Button variant="secondary" busy={transcript.loadingMore} onClick={transcript.loadMore}>Load older messages</Button>
+            </div>
+          )}
+          {transcript.loadMoreError != null && <div className="mb-3"><ErrorBox error={transcript.loadMoreError} /></div>}
           <ol className="space-y-3" aria-label="Conversation">
             {messages.map((m) => (
               <MessageView key={m.id} m={m} />

@@ -1,13 +1,13 @@
 import { Check, Copy, Plus } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
-import { api, type CreatedApiKey } from '../../api'
+import { api, LIST_MAX_LIMIT, type CreatedApiKey } from '../../api'
 import { ConfirmDialog, Modal } from '../../components/Modal'
 import { Badge, Button, EmptyState, ErrorBox, Field, Input, PageHeader, Spinner } from '../../components/ui'
 import { formatDateTime } from '../../lib/format'
-import { useAsync } from '../../lib/useAsync'
+import { useNewestFirstList } from '../../lib/useNewestFirstList'
 
 export function KeysPage() {
-  const keys = useAsync(() => api.listKeys(), [])
+  const keys = useNewestFirstList(api.listKeys, LIST_MAX_LIMIT, [])
   const [creating, setCreating] = useState(false)
   const [created, setCreated] = useState<CreatedApiKey | null>(null)
 
@@ -23,11 +23,11 @@ export function KeysPage() {
         }
       />
       {keys.error != null && <ErrorBox error={keys.error} onRetry={keys.reload} />}
-      {keys.loading && !keys.data && <Spinner label="Loading keys…" />}
-      {keys.data && keys.data.length === 0 && <EmptyState title="No keys" />}
-      {keys.data && keys.data.length > 0 && (
+      {keys.loading && !keys.items && <Spinner label="Loading keys…" />}
+      {keys.items && keys.items.length === 0 && <EmptyState title="No keys" />}
+      {keys.items && keys.items.length > 0 && (
         <ul className="divide-y divide-slate-200 overflow-hidden rounded-lg bg-white ring-1 ring-slate-200" aria-label="API keys">
-          {keys.data.map((k) => (
+          {keys.items.map((k) => (
             <li key={k.id} className="flex flex-col gap-2 p-3 sm:flex-row sm:items-center sm:justify-between" data-testid="key-row" data-key-name={k.name}>
               <div className="min-w-0">
                 <p className="flex items-center gap-2 font-medium text-slate-900">
@@ -46,8 +46,8 @@ export function KeysPage() {
                   confirmLabel="Revoke"
                   onConfirm={async () => {
                     await api.revokeKey(k.id)
-                    keys.setData((list) => list?.map((x) => (x.id === k.id ? { ...x, revokedAt: new Date().toISOString() } : x)))
-                    keys.reload()
+                    // Marked here rather than reloaded, which would drop the pages loaded after the first.
+                    keys.setItems((list) => list.map((x) => (x.id === k.id ? { ...x, revokedAt: new Date().toISOString() } : x)))
                   }}
                   trigger={<Button variant="secondary" className="text-rose-700">Revoke</Button>}
                 />
@@ -56,6 +56,12 @@ export function KeysPage() {
           ))}
         </ul>
       )}
+      {keys.loadMoreError != null && <div className="mt-3"><ErrorBox error={keys.loadMoreError} /></div>}
+      {keys.items && keys.hasMore && (
+        <div className="mt-3 flex justify-center">
+          <Button variant="secondary" busy={keys.loadingMore} onClick={keys.loadMore}>Load more keys</Button>
+        </div>
+      )}
       <Modal open={creating} onOpenChange={setCreating} title={created ? 'Copy your new key' : 'New API key'}>
         {created ? (
           <ShowOnce created={created} onDone={() => setCreating(false)} />
@@ -63,7 +69,7 @@ export function KeysPage() {
           <CreateKeyForm
             onCreated={(c) => {
               setCreated(c)
-              keys.setData((list) => [{ id: c.id, name: c.name, prefix: c.prefix, createdAt: c.createdAt, lastUsedAt: null, revokedAt: null }, ...(list ?? [])])
+              keys.setItems((list) => [{ id: c.id, name: c.name, prefix: c.prefix, createdAt: c.createdAt, lastUsedAt: null, revokedAt: null }, ...list])
             }}
           />
         )}

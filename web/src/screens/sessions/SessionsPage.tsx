@@ -1,36 +1,16 @@
-import { useState } from 'react'
-import { api, type Session } from '../../api'
+import { api } from '../../api'
 import { Button, Card, EmptyState, ErrorBox, PageHeader, Select, Spinner } from '../../components/ui'
 import { formatDateTime, shortId } from '../../lib/format'
 import { APP_BASE, Link, navigate } from '../../lib/router'
 import { useAgents } from '../../lib/useAgents'
-import { useAsync } from '../../lib/useAsync'
+import { useNewestFirstList } from '../../lib/useNewestFirstList'
 import { NewSessionForm } from './NewSessionForm'
 
 const PAGE = 50
 
-/** The server's order: newest first, then by id (as PostgreSQL orders UUIDs), so the last is the next page's cursor. */
-function sortNewestFirst(sessions: Session[]): Session[] {
-  return [...sessions].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
-}
-
 export function SessionsPage({ agentId }: { agentId?: string }) {
   const agents = useAgents()
-  const sessions = useAsync(() => api.listSessions({ agentId, limit: PAGE }).then(sortNewestFirst), [agentId])
-  const [more, setMore] = useState<{ busy: boolean; done: boolean; error: unknown }>({ busy: false, done: false, error: null })
-
-  const loadMore = async () => {
-    const list = sessions.data ?? []
-    const last = list[list.length - 1]
-    setMore({ busy: true, done: false, error: null })
-    try {
-      const next = await api.listSessions({ agentId, limit: PAGE, before: last?.createdAt, beforeId: last?.id })
-      sessions.setData((prev) => sortNewestFirst([...(prev ?? []), ...next.filter((n) => !prev?.some((p) => p.id === n.id))]))
-      setMore({ busy: false, done: next.length < PAGE, error: null })
-    } catch (e) {
-      setMore({ busy: false, done: false, error: e })
-    }
-  }
+  const sessions = useNewestFirstList((page) => api.listSessions({ agentId, ...page }), PAGE, [agentId])
 
   const setFilter = (id: string) => navigate(id ? `${APP_BASE}/sessions?agentId=${id}` : `${APP_BASE}/sessions`)
 
@@ -49,7 +29,7 @@ export function SessionsPage({ agentId }: { agentId?: string }) {
           <NewSessionForm
             agents={agents.data}
             defaultAgentId={agentId}
-            onCreated={(s) => sessions.setData((prev) => [s, ...(prev ?? [])])}
+            onCreated={(s) => sessions.setItems((prev) => [s, ...prev])}
           />
         )}
       </Card>
@@ -67,12 +47,12 @@ export function SessionsPage({ agentId }: { agentId?: string }) {
         </Select>
       </div>
       {sessions.error != null && <ErrorBox error={sessions.error} onRetry={sessions.reload} />}
-      {sessions.loading && !sessions.data && <Spinner label="Loading sessions…" />}
-      {sessions.data && sessions.data.length === 0 && <EmptyState title="No sessions yet">Start one above.</EmptyState>}
-      {sessions.data && sessions.data.length > 0 && (
+      {sessions.loading && !sessions.items && <Spinner label="Loading sessions…" />}
+      {sessions.items && sessions.items.length === 0 && <EmptyState title="No sessions yet">Start one above.</EmptyState>}
+      {sessions.items && sessions.items.length > 0 && (
         <>
           <ul className="divide-y divide-slate-200 overflow-hidden rounded-lg bg-white ring-1 ring-slate-200" aria-label="Sessions">
-            {sessions.data.map((s) => (
+            {sessions.items.map((s) => (
               <li key={s.id} className="flex flex-col gap-2 p-3 sm:flex-row sm:items-center sm:justify-between" data-testid="session-row" data-session-id={s.id}>
                 <div className="min-w-0">
                   <Link to={`${APP_BASE}/sessions/${s.id}`} className="font-medium text-indigo-700 hover:underline">
@@ -91,10 +71,10 @@ export function SessionsPage({ agentId }: { agentId?: string }) {
               </li>
             ))}
           </ul>
-          {more.error != null && <div className="mt-3"><ErrorBox error={more.error} /></div>}
-          {sessions.data.length >= PAGE && !more.done && (
+          {sessions.loadMoreError != null && <div className="mt-3"><ErrorBox error={sessions.loadMoreError} /></div>}
+          {sessions.hasMore && (
             <div className="mt-3 flex justify-center">
-              <Button variant="secondary" busy={more.busy} onClick={loadMore}>Load older sessions</Button>
+              <Button variant="secondary" busy={sessions.loadingMore} onClick={sessions.loadMore}>Load older sessions</Button>
             </div>
           )}
         </>

@@ -1,28 +1,31 @@
-import { api } from '../../api'
-import { Card, EmptyState, ErrorBox, PageHeader, Spinner } from '../../components/ui'
+import { api, TRANSCRIPT_MAX_LIMIT } from '../../api'
+import { Button, Card, EmptyState, ErrorBox, PageHeader, Spinner } from '../../components/ui'
 import { formatDateTime, formatUsd } from '../../lib/format'
 import { APP_BASE, Link } from '../../lib/router'
 import { useAgents } from '../../lib/useAgents'
 import { useAsync } from '../../lib/useAsync'
 import { MessageView } from './MessageView'
+import { useTranscript } from './useTranscript'
 
 export function TranscriptPage({ sessionId }: { sessionId: string }) {
   const agents = useAgents()
-  const data = useAsync(
-    () => Promise.all([api.getSession(sessionId), api.getTranscript(sessionId)]).then(([session, transcript]) => ({ session, transcript })),
-    [sessionId],
-  )
-  const messages = data.data?.transcript.messages ?? []
+  const session = useAsync(() => api.getSession(sessionId), [sessionId])
+  const transcript = useTranscript(sessionId, 'oldest-first', TRANSCRIPT_MAX_LIMIT)
+  const messages = transcript.messages ?? []
   const cost = messages.reduce((sum, m) => sum + (m.costUsd ?? 0), 0)
+  const error = session.error ?? transcript.error
+  const info = transcript.messages && session.data
+  const loaded = info != null
   return (
     <div>
       <PageHeader
         title="Transcript"
         description={
-          data.data && (
+          info && (
             <>
-              {agents.nameOf(data.data.session.agentId) ?? 'Deleted agent'} · started {formatDateTime(data.data.session.createdAt)} ·{' '}
-              {messages.length} messages · {formatUsd(cost)}
+              {agents.nameOf(info.agentId) ?? 'Deleted agent'} · started {formatDateTime(info.createdAt)} ·{' '}
+              {info.messageCount} messages ·{' '}
+              {transcript.hasMore ? `${formatUsd(cost)} in the first ${messages.length}` : formatUsd(cost)}
             </>
           )
         }
@@ -34,9 +37,9 @@ export function TranscriptPage({ sessionId }: { sessionId: string }) {
           </>
         }
       />
-      {data.error != null && <ErrorBox error={data.error} onRetry={data.reload} />}
-      {data.loading && !data.data && <Spinner label="Loading transcript…" />}
-      {data.data && messages.length === 0 && <EmptyState title="No messages yet">Send one from the chat or voice playground.</EmptyState>}
+      {error != null && <ErrorBox error={error} onRetry={() => { session.reload(); transcript.reload() }} />}
+      {(session.loading || transcript.loading) && !loaded && <Spinner label="Loading transcript…" />}
+      {loaded && messages.length === 0 && <EmptyState title="No messages yet">Send one from the chat or voice playground.</EmptyState>}
       {messages.length > 0 && (
         <Card className="bg-slate-50">
           <ol className="space-y-3" aria-label="Transcript">
@@ -45,6 +48,12 @@ export function TranscriptPage({ sessionId }: { sessionId: string }) {
             ))}
           </ol>
         </Card>
+      )}
+      {transcript.loadMoreError != null && <div className="mt-3"><ErrorBox error={transcript.loadMoreError} /></div>}
+      {transcript.hasMore && (
+        <div className="mt-3 flex justify-center">
+          <Button variant="secondary" busy={transcript.loadingMore} onClick={transcript.loadMore}>Load more messages</Button>
+        </div>
       )}
     </div>
   )

@@ -13,7 +13,7 @@ describe('sign in', () => {
     const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
       const key = (init?.headers as Record<string, string>)['X-API-Key']
       if (url === '/tenants/me') return key === 'good' ? json(200, { id: 't1', name: 'Acme', createdAt: '2026-01-01T00:00:00Z' }) : json(401, { title: 'Unauthorized', status: 401 })
-      if (url === '/agents') return json(200, [])
+      if (url.startsWith('/agents?')) return json(200, [])
       return json(404, { title: 'Not Found' })
     })
     vi.stubGlobal('fetch', fetchMock)

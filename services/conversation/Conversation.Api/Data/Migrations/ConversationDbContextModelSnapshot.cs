@@ -80,8 +80,13 @@ namespace StitchFin.Conversation.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_agents");
 
-                    b.HasIndex("TenantId", "CreatedAt")
-                        .HasDatabaseName("ix_agents_tenant_id_created_at");
+                    b.HasIndex("TenantId", "Name")
+                        .HasDatabaseName("ix_agents_tenant_id_name")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("TenantId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_agents_tenant_id_created_at_id")
+                        .HasFilter("deleted_at IS NULL");
 
                     b.ToTable("agents", (string)null);
                 });
@@ -227,11 +232,11 @@ namespace StitchFin.Conversation.Data.Migrations
                     b.HasIndex("AgentId")
                         .HasDatabaseName("ix_sessions_agent_id");
 
-                    b.HasIndex("TenantId", "CreatedAt")
-                        .HasDatabaseName("ix_sessions_tenant_id_created_at");
+                    b.HasIndex("TenantId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_sessions_tenant_id_created_at_id");
 
-                    b.HasIndex("TenantId", "AgentId", "CreatedAt")
-                        .HasDatabaseName("ix_sessions_tenant_id_agent_id_created_at");
+                    b.HasIndex("TenantId", "AgentId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_sessions_tenant_id_agent_id_created_at_id");
 
                     b.ToTable("sessions", (string)null);
                 });

@@ -121,8 +121,8 @@ namespace StitchFin.Tenancy.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_lookup_id");
 
-                    b.HasIndex("TenantId", "CreatedAt")
-                        .HasDatabaseName("ix_api_keys_tenant_id_created_at");
+                    b.HasIndex("TenantId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_api_keys_tenant_id_created_at_id");
 
                     b.ToTable("api_keys", (string)null);
                 });
