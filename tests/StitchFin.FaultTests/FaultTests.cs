@@ -84,8 +84,7 @@ public sealed class FaultTests(FaultSystem fixture)
         var transcriptMessages = 0;
         foreach (var session in sessions)
         {
-            var transcript = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{session}/transcript", HttpStatusCode.OK);
-            transcriptMessages += transcript["messages"]!.AsArray().Count;
+            transcriptMessages += (await tenant.WholeTranscriptAsync(session)).Count;
         }
 
         fixture.Ledger.DoubleCounted(Math.Max(0, transcriptMessages - 600) / 2);

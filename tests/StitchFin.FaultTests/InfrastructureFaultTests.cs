@@ -95,8 +95,7 @@ public sealed class InfrastructureFaultTests(FaultSystem fixture, ITestOutputHel
         var stored = 0;
         foreach (var session in sessions)
         {
-            var transcript = await tenant.ExpectAsync(HttpMethod.Get, $"/sessions/{session}/transcript", HttpStatusCode.OK);
-            stored += transcript["messages"]!.AsArray().Count;
+            stored += (await tenant.WholeTranscriptAsync(session)).Count;
         }
 
         fixture.Ledger.DoubleCounted(Math.Max(0, stored - 2 * count) / 2);

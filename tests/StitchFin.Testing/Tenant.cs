@@ -66,6 +66,24 @@ public sealed class Tenant(StitchFinSystem system, Guid id, string apiKey)
         }
     }
 
+    /// <summary>Every message of a session's transcript, oldest first, following its pages to the end.</summary>
+    public async Task<IReadOnlyList<JsonNode>> WholeTranscriptAsync(Guid sessionId)
+    {
+        var messages = new List<JsonNode>();
+        var path = $"/sessions/{sessionId}/transcript?limit=200";
+        while (true)
+        {
+            var page = await ExpectAsync(HttpMethod.Get, path, HttpStatusCode.OK);
+            messages.AddRange(page["messages"]!.AsArray().Select(m => m!.DeepClone()));
+            if (!page["hasMore"]!.GetValue<bool>())
+            {
+                return messages;
+            }
+
+            path = $"/sessions/{sessionId}/transcript?limit=200&after={messages[^1]["id"]!.GetValue<Guid>()}";
+        }
+    }
+
     public async Task<JsonNode> ExpectAsync(HttpMethod method, string path, HttpStatusCode expected, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);

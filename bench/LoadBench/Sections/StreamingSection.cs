@@ -36,12 +36,14 @@ public static class StreamingSection
             primaryModel = Model,
         });
         var agentName = agent["name"]!.GetValue<string>();
-        var identity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id, "providers");
+        // Identities are signed for the service they are sent to.
+        var providersIdentity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id, "providers");
+        var conversationIdentity = SignedIdentityHandler.For(context.SigningKey, context.Tenant.Id, "conversation");
 
         using var upstream = new HttpClient(BenchHttp.CreateHandler(1));
         upstream.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", StitchFinSystem.UpstreamApiKey);
-        using var providers = BenchHttp.ForInternal(system.ServiceUrl("providers"), identity, 1);
-        using var conversation = BenchHttp.ForInternal(system.ServiceUrl("conversation"), identity, 1);
+        using var providers = BenchHttp.ForInternal(system.ServiceUrl("providers"), providersIdentity, 1);
+        using var conversation = BenchHttp.ForInternal(system.ServiceUrl("conversation"), conversationIdentity, 1);
         using var edge = new HttpClient(BenchHttp.CreateHandler(1)) { BaseAddress = system.EdgeUrl };
         edge.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", context.Tenant.ApiKey);
         var chat = new { model = agentName, stream = true, messages = new[] { new { role = "user", content = "Count to eight" } } };

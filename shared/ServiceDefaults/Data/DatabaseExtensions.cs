@@ -40,19 +40,15 @@ public static class DatabaseExtensions
     /// Npgsql then has PostgreSQL reset the session (one more parsed and executed statement per open), and every
     /// EF statement is parsed and planned anew. No service keeps session state, so the reset is skipped, and
     /// statements used twice on a physical connection are prepared there.
-    /// A connection attempt gives up after 3 s and a statement after 10 s (unless the connection string says
-    /// otherwise), so a database that stopped answering cannot hold a request for the defaults' 15 s and 30 s.
+    /// A statement gives up after 10 s (unless the connection string says otherwise), so a database that stopped
+    /// answering cannot hold a request for the default 30 s. The wait for a connection keeps Npgsql's 15 s: it is also
+    /// the wait for a free pooled connection in a burst, and a database that is down refuses at once anyway.
     /// </summary>
     public static string WithPoolDefaults(string connectionString)
     {
         // Only the keys the connection string names (Npgsql's own builder answers true for every keyword it knows).
         var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true, MaxAutoPrepare = 64 };
-        if (!named.ContainsKey("Timeout") && !named.ContainsKey("Connect Timeout"))
-        {
-            builder.Timeout = 3;
-        }
-
         if (!named.ContainsKey("Command Timeout") && !named.ContainsKey("CommandTimeout"))
         {
             builder.CommandTimeout = 10;
