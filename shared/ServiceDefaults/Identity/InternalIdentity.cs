@@ -70,9 +70,9 @@ public sealed class InternalIdentitySigner
     public InternalIdentitySigner(IOptions<InternalIdentityOptions> options, TimeProvider time, ServiceName self)
     {
         _options = options.Value;
-        if (string.IsNullOrEmpty(_options.SigningKey) || _options.SigningKey.Length < 32)
+        if (string.IsNullOrEmpty(_options.SigningKey) || _options.SigningKey.Length < Secrets.MinimumLength)
         {
-            throw new InvalidOperationException("Identity:SigningKey must be set to a secret of at least 32 characters.");
+            throw new InvalidOperationException($"Identity:SigningKey must be set to a secret of at least {Secrets.MinimumLength} characters.");
         }
 
         _key = Encoding.UTF8.GetBytes(_options.SigningKey);

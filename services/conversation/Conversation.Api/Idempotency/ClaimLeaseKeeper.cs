@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using StitchFin.Conversation.Data;
+using StitchFin.ServiceDefaults.Data;
 
 namespace StitchFin.Conversation.Idempotency;
 
@@ -47,25 +47,21 @@ public sealed partial class ClaimLeaseKeeper(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ConversationDbContext>();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+        var leaseExpiresAt = time.GetUtcNowMicroseconds() + options.Value.Lease;
+        return await db.WithConnectionAsync((held, leaseExpiresAt), static async (connection, state, ct) =>
         {
-            await using var command = new NpgsqlCommand(RenewSql, (NpgsqlConnection)db.Database.GetDbConnection())
+            await using var command = new NpgsqlCommand(RenewSql, connection)
             {
                 Parameters =
                 {
-                    new NpgsqlParameter<Guid[]> { TypedValue = held.Select(h => h.Value.TenantId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                    new NpgsqlParameter<string[]> { TypedValue = held.Select(h => h.Value.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter<Guid[]> { TypedValue = held.Select(h => h.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                    new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNowMicroseconds() + options.Value.Lease, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                    new NpgsqlParameter<Guid[]> { TypedValue = state.held.Select(h => h.Value.TenantId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                    new NpgsqlParameter<string[]> { TypedValue = state.held.Select(h => h.Value.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                    new NpgsqlParameter<Guid[]> { TypedValue = state.held.Select(h => h.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                    new NpgsqlParameter<DateTimeOffset> { TypedValue = state.leaseExpiresAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
                 },
             };
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -20,7 +20,7 @@ public sealed class RevocationFeed(TimeProvider time, IOptions<EdgeOptions> opti
     public Uri? Address { get; set; }
 
     /// <summary>Whether the feed was proven recently enough that cached verifications need no second look.</summary>
-    public bool IsConnected => time.GetUtcNow() - UpToDateAsOf <= _trustWhileDisconnected;
+    public bool IsConnected => MayTrust(DateTimeOffset.MinValue, time.GetUtcNow());
 
     public void MarkUpToDate(DateTimeOffset asOf)
     {
