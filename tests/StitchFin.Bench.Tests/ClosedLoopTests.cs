@@ -85,7 +85,26 @@ public sealed class ClosedLoopTests
     }
 
     [Fact]
-    public async Task An_operation_made_only_in_the_warm_up_does_not_hold_the_window_open()
+    public async Task The_window_stays_open_until_every_kind_of_request_has_been_measured()
+    {
+        var step = 0;
+
+        // Like the bench's conversation workload on a loaded machine: a session, then two messages that each take
+        // longer than the whole window. CI once reported a session row with no answer: every worker was inside its
+        // messages for the whole window, so no session began inside it.
+        var result = await ClosedLoop.RunAsync(1, TimeSpan.Zero, TimeSpan.FromMilliseconds(300), (_, _) =>
+        {
+            var operation = step++ % 3 == 0 ? "session" : "message";
+            _clock.Advance(operation == "session" ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(400));
+            return Task.FromResult(Outcome.Success(operation));
+        }, CancellationToken.None, _clock);
+
+        Assert.True(result["session"].Successes >= 1, "the window closed before any session began inside it");
+        Assert.True(result["message"].Successes >= 1, "the window closed before any message began inside it");
+    }
+
+    [Fact]
+    public async Task An_operation_made_only_in_the_warm_up_holds_the_window_open_only_so_long()
     {
         var warmup = TimeSpan.FromMilliseconds(50);
         var warmUpEnds = _clock.GetUtcNow() + warmup;
@@ -97,8 +116,8 @@ public sealed class ClosedLoopTests
             return Task.FromResult(Outcome.Success(operation));
         }, CancellationToken.None, _clock);
 
-        Assert.Equal(TimeSpan.FromMilliseconds(100), result.Measured);
-        Assert.Equal(10, result["steady"].Successes);
+        Assert.Equal(TimeSpan.FromMilliseconds(100 * ClosedLoop.LongestHold), result.Measured);
+        Assert.Equal(10 * ClosedLoop.LongestHold, result["steady"].Successes);
         Assert.Equal(0, result["warm-up only"].Successes);
     }
 }

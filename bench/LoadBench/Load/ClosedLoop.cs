@@ -8,12 +8,16 @@ public delegate Task<Outcome> LoadOperation(int worker, CancellationToken cancel
 /// <summary>
 /// N workers, each sending its next request as soon as the previous one answered (like wrk), so at saturation the
 /// latency includes queueing. The window opens after the warm-up, and not before every worker has had its first
-/// answer, so a cold system's first requests never use it up. No request begins after its length has passed, and
-/// every request begun inside it counts, however long it takes to answer: the window ends with the last of them, so
-/// an operation slower than the window still shows in the result and the rate is over the time really measured.
+/// answer, so a cold system's first requests never use it up. No request begins after its length has passed and
+/// every kind of request seen so far has been measured at least once (so a slow machine never reports a kind with no
+/// answers; a kind made only in the warm-up holds it open at most <see cref="LongestHold"/> lengths), and every request begun inside it counts, however long it takes to answer: the window ends with the last
+/// of them, so an operation slower than the window still shows in the result and the rate is over the time really
+/// measured.
 /// </summary>
 public static class ClosedLoop
 {
+    public const int LongestHold = 10;
+
     public static async Task<LoadResult> RunAsync(
         int workers, TimeSpan warmup, TimeSpan duration, LoadOperation operation, CancellationToken cancellationToken,
         TimeProvider? timeProvider = null)
@@ -54,7 +58,7 @@ public static class ClosedLoop
                 window.WorkerAnswered(end);
             }
 
-            if (window.Admit(begin, end))
+            if (window.Admit(outcome.Operation, begin, end))
             {
                 record.For(outcome.Operation).Record(outcome, clock.GetElapsedTime(begin, end));
             }
@@ -65,12 +69,15 @@ public static class ClosedLoop
 
     /// <summary>
     /// The measured window in the clock's timestamps: unknown until the last worker's first answer, then open to new
-    /// requests for its length, and measured until the last request begun inside it has answered. A lock keeps the
-    /// start and the last answer consistent; at the rates measured here it costs nothing.
+    /// requests for its length and until every kind of request seen has been measured once, and measured until the
+    /// last request begun inside it has answered. A lock keeps the start, the kinds and the last answer consistent;
+    /// at the rates measured here it costs nothing.
     /// </summary>
     private sealed class Window(int workers, long earliestStart, long length)
     {
         private readonly Lock _lock = new();
+        private readonly Dictionary<string, bool> _measuredByOperation = new(StringComparer.Ordinal);
+        private int _unmeasuredOperations;
         private int _waitingForFirstAnswer = workers;
         private long? _start;
         private long _lastAdmittedEnd;
@@ -102,22 +109,33 @@ public static class ClosedLoop
         {
             lock (_lock)
             {
-                return _start is { } start && at >= start + length;
+                return _start is { } start && at >= start + length && (_unmeasuredOperations == 0 || at >= start + LongestHold * length);
             }
         }
 
         /// <summary>Whether a request counts: begun after the window opened (it cannot begin after it closed).</summary>
-        public bool Admit(long begin, long end)
+        public bool Admit(string operation, long begin, long end)
         {
             lock (_lock)
             {
-                if (_start is not { } start || begin < start)
+                var admitted = _start is { } start && begin >= start;
+                if (!_measuredByOperation.TryGetValue(operation, out var measured))
                 {
-                    return false;
+                    _unmeasuredOperations++;
                 }
 
-                _lastAdmittedEnd = Math.Max(_lastAdmittedEnd, end);
-                return true;
+                if (admitted && !measured)
+                {
+                    _unmeasuredOperations--;
+                }
+
+                _measuredByOperation[operation] = measured || admitted;
+                if (admitted)
+                {
+                    _lastAdmittedEnd = Math.Max(_lastAdmittedEnd, end);
+                }
+
+                return admitted;
             }
         }
     }
