@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -11,6 +12,9 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
     public ConcurrentDictionary<string, JsonNode> Responses { get; } = new();
 
     public ConcurrentBag<(string Key, int Status)> Failures { get; } = [];
+
+    /// <summary>Every attempt, retries included, in the order they were answered.</summary>
+    public ConcurrentQueue<Attempt> Attempts { get; } = new();
 
     /// <summary>How often each status answered an attempt, retries included (0: no connection, -1: no answer in time).</summary>
     public ConcurrentDictionary<int, int> Statuses { get; } = new();
@@ -54,6 +58,7 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
         while (true)
         {
             Interlocked.Increment(ref _requests);
+            var began = Stopwatch.GetTimestamp();
             int status;
             try
             {
@@ -66,6 +71,7 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
                 status = (int)response.StatusCode;
                 if (response.StatusCode == HttpStatusCode.Created)
                 {
+                    Attempts.Enqueue(new Attempt(key, began, Stopwatch.GetTimestamp(), status));
                     Statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
                     Responses[key] = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
                     return;
@@ -80,6 +86,7 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
                 status = -1;
             }
 
+            Attempts.Enqueue(new Attempt(key, began, Stopwatch.GetTimestamp(), status));
             Statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
             Interlocked.Increment(ref _unsuccessful);
             if (!retry || DateTime.UtcNow > deadline)
@@ -98,3 +105,6 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
          Responses.Values.Sum(r => (long)r["usage"]!["tokensOut"]!.GetValue<int>()),
          Responses.Values.Sum(r => r["usage"]!["costUsd"]!.GetValue<decimal>()));
 }
+
+/// <summary>One send of a key: when it began and when it was answered (<see cref="Stopwatch"/> timestamps), and its status as in <see cref="MessageLoad.Statuses"/>.</summary>
+public readonly record struct Attempt(string Key, long BeganAt, long AnsweredAt, int Status);
