@@ -17,6 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 source scripts/config.sh
+source scripts/identity-keys.sh
 
 SERVICES=(tenancy providers conversation metering voice gateway)
 RUN_DIR="${STITCHFIN_RUN_DIR:-$ROOT/.local/run}"
@@ -74,23 +75,26 @@ service_env() {
   local common=(
     "ASPNETCORE_URLS=$(url_of "$s")" "Urls=$(url_of "$s")"
     "ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}"
-    "Identity__SigningKey=$STITCHFIN_IDENTITY_SIGNING_KEY"
     "RabbitMq__Host=127.0.0.1" "RabbitMq__Port=$STITCHFIN_RABBITMQ_PORT" "RabbitMq__VirtualHost=$STITCHFIN_RABBITMQ_VHOST"
     "RabbitMq__Username=$STITCHFIN_RABBITMQ_USER" "RabbitMq__Password=$STITCHFIN_RABBITMQ_PASSWORD"
     "ConnectionStrings__Database=Host=127.0.0.1;Port=$STITCHFIN_PG_PORT;Database=${STITCHFIN_DB_PREFIX}_$s;Username=$STITCHFIN_PG_USER;Password=$STITCHFIN_PG_PASSWORD;Maximum Pool Size=60"
     "Services__Tenancy=$(url_of tenancy)" "Services__Conversation=$(url_of conversation)" "Services__Providers=$(url_of providers)"
     "Services__Voice=$(url_of voice)" "Services__Metering=$(url_of metering)"
     "Edge__DashboardPath=$ROOT/web/dist"
-    "Edge__AdminKey=$STITCHFIN_ADMIN_KEY" "ApiKeys__Pepper=$STITCHFIN_KEY_PEPPER"
     "Providers__VendorA__BaseUrl=$(url_of providers)/vendors/vendor-a/v1/" "Providers__VendorB__BaseUrl=$(url_of providers)/vendors/vendor-b/v1/"
   )
+  # Each secret only where it is used: the admin key at the edge, the pepper in tenancy.
+  [ "$s" = tenancy ] && common+=("ApiKeys__Pepper=$STITCHFIN_KEY_PEPPER")
   if [ "$s" = gateway ]; then
+    common+=("Edge__AdminKey=$STITCHFIN_ADMIN_KEY")
     local c; for c in tenancy conversation providers voice metering; do
       common+=("ReverseProxy__Clusters__${c}__Destinations__primary__Address=$(url_of "$c")/")
     done
   fi
+  mapfile -t -O "${#common[@]}" common < <(identity_keys_env "$s")
   printf '%s\n' "${common[@]}"
 }
+
 
 pid_of() { local f="$RUN_DIR/$1.pid"; [ -f "$f" ] && cat "$f" || true; }
 is_running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
@@ -103,7 +107,10 @@ start_service() {
   local -a envs; mapfile -t envs < <(service_env "$s")
   # Overrides saved at `up` (Section__Key variables from the caller) win over the defaults.
   [ -f "$RUN_DIR/overrides.env" ] && mapfile -t -O "${#envs[@]}" envs < "$RUN_DIR/overrides.env"
-  (cd "$ROOT/$(project "$s")" && exec env "${envs[@]}" setsid dotnet "$ROOT/$(assembly "$s")" >> "$RUN_DIR/$s.log" 2>&1) &
+  # The secrets this script holds are not inherited: a service gets only the ones service_env gives it.
+  local -a unset=(); local name
+  for name in $(compgen -v STITCHFIN_ | grep -E '^STITCHFIN_(ADMIN_KEY|IDENTITY_|KEY_PEPPER)'); do unset+=(-u "$name"); done
+  (cd "$ROOT/$(project "$s")" && exec env "${unset[@]}" "${envs[@]}" setsid dotnet "$ROOT/$(assembly "$s")" >> "$RUN_DIR/$s.log" 2>&1) &
   echo $! > "$RUN_DIR/$s.pid"
   log "$s starting on $(url_of "$s") (pid $!, log $RUN_DIR/$s.log)"
 }

@@ -26,6 +26,8 @@ install_missing() {
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
   [ -x "$RMQ_BIN/rabbitmq-server" ] || need+=(rabbitmq-server)
   command -v ss >/dev/null || need+=(iproute2)
+  # run.sh derives each service's identity keys with it.
+  command -v openssl >/dev/null || need+=(openssl)
   [ ${#need[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing ${need[*]}; run as root or install them with apt-get"
   log "installing ${need[*]} from apt"

@@ -41,7 +41,8 @@ public static class Secrets
         return options;
     }
 
-    private static string? Problem(string setting, string value, bool development, bool shortAllowedInDevelopment)
+    /// <summary>Why <paramref name="value"/> may not serve as <paramref name="setting"/>, or <c>null</c>; names the setting, never the value.</summary>
+    public static string? Problem(string setting, string value, bool development, bool shortAllowedInDevelopment = false)
     {
         if (!development && Published.Contains(value))
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using StitchFin.ServiceDefaults.Identity;
 using StitchFin.Testing;
 
 namespace StitchFin.Deploy.Tests;
@@ -47,12 +48,36 @@ public sealed partial class DeploymentTests
     {
         var compose = File.ReadAllText(Path.Combine(Root, "deploy", "docker-compose.yml"));
         var example = File.ReadAllText(Path.Combine(Root, "deploy", ".env.example"));
-        var config = File.ReadAllText(Path.Combine(Root, "scripts", "config.sh"));
+        // The local runner's names: scripts/config.sh, and the identity keys it derives in scripts/identity-keys.sh.
+        var config = File.ReadAllText(Path.Combine(Root, "scripts", "config.sh")) + File.ReadAllText(Path.Combine(Root, "scripts", "identity-keys.sh"));
         foreach (var name in VariableName().Matches(compose).Select(m => m.Groups["name"].Value).Distinct())
         {
             Assert.True(example.Contains($"{name}=", StringComparison.Ordinal), $".env.example lacks {name}");
-            Assert.True(config.Contains(name, StringComparison.Ordinal), $"scripts/config.sh lacks {name}");
+            Assert.True(config.Contains(name, StringComparison.Ordinal)
+                || (name.StartsWith("STITCHFIN_IDENTITY_KEY_", StringComparison.Ordinal) && config.Contains("STITCHFIN_IDENTITY_KEY_{CALLER}_{CALLEE}", StringComparison.Ordinal)), $"scripts/config.sh lacks {name}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(ServiceNames))]
+    public async Task Run_sh_and_compose_give_a_service_the_same_identity_keys_and_run_sh_derives_them_as_the_services_do(string service)
+    {
+        const string root = "a-root-key-for-the-deployment-tests-0123456789";
+        var (exit, output) = await RunAsync("bash", ["-c", $"set -euo pipefail; source scripts/identity-keys.sh; STITCHFIN_IDENTITY_SIGNING_KEY='{root}' identity_keys_env {service}"]);
+        Assert.True(exit == 0, output);
+        var fromRunSh = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+
+        foreach (var (name, key) in fromRunSh)
+        {
+            var pair = name["Identity__Keys__".Length..].Split("__");
+            Assert.Equal(InternalIdentityKeys.Derive(root, pair[0], pair[1]), key);
+        }
+
+        var compose = File.ReadAllLines(Path.Combine(Root, "deploy", "docker-compose.yml"));
+        var block = compose.SkipWhile(line => line != $"  {service}:").Skip(1).TakeWhile(line => line.Length == 0 || line.StartsWith("   ", StringComparison.Ordinal));
+        var fromCompose = block.Select(line => line.Trim()).Where(line => line.StartsWith("Identity__Keys__", StringComparison.Ordinal)).Select(line => line.Split(':')[0]);
+        Assert.Equal(fromRunSh.Keys.Order(StringComparer.Ordinal), fromCompose.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(compose, line => line.Contains("Identity__SigningKey", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using StitchFin.ServiceDefaults.Identity;
 using StitchFin.Testing;
 
 namespace StitchFin.Deploy.Tests;
@@ -12,35 +13,47 @@ public sealed class PublishedSecretsTests
     private const string DevelopmentAdminKey = "dev-admin-key-change-me";
     private const string DevelopmentSigningKey = "dev-identity-signing-key-0123456789abcdef";
 
+    private const string Placeholder = "change-me-to-a-random-secret-of-32-or-more-chars";
+
+    /// <summary>Every identity key any service needs, each a proper secret.</summary>
+    private static readonly string[] IdentityKeys =
+    [
+        "gateway:tenancy", "gateway:conversation", "gateway:providers", "gateway:voice", "gateway:metering",
+        "voice:conversation", "conversation:providers",
+    ];
+
     public static TheoryData<string, string, string> RefusedSecrets => new()
     {
         { "gateway", "Edge:AdminKey", DevelopmentAdminKey },
         { "gateway", "Edge:AdminKey", "an-admin-key-of-31-characters-0" },
-        { "gateway", "Identity:SigningKey", DevelopmentSigningKey },
+        { "gateway", "Identity:Keys:gateway:conversation", DevelopmentSigningKey },
         { "tenancy", "ApiKeys:Pepper", "change-me-to-another-random-secret-of-32-or-more-chars" },
-        { "tenancy", "Identity:SigningKey", DevelopmentSigningKey },
-        { "conversation", "Identity:SigningKey", DevelopmentSigningKey },
-        { "providers", "Identity:SigningKey", "change-me-to-a-random-secret-of-32-or-more-chars" },
-        { "voice", "Identity:SigningKey", DevelopmentSigningKey },
-        { "metering", "Identity:SigningKey", DevelopmentSigningKey },
+        { "tenancy", "Identity:Keys:gateway:tenancy", DevelopmentSigningKey },
+        { "conversation", "Identity:Keys:voice:conversation", Placeholder },
+        { "providers", "Identity:Keys:conversation:providers", Placeholder },
+        { "voice", "Identity:Keys:gateway:voice", DevelopmentSigningKey },
+        { "metering", "Identity:Keys:gateway:metering", "an-identity-key-31-characters-0" },
+        // The root can sign as anyone: outside Development no service takes it, however good the secret.
+        { "gateway", "Identity:SigningKey", TestInfrastructure.SigningKey },
+        { "conversation", "Identity:SigningKey", TestInfrastructure.SigningKey },
     };
 
     [Theory]
     [MemberData(nameof(RefusedSecrets))]
     public async Task Service_refuses_to_start_in_production(string service, string setting, string value)
     {
-        var (exit, output) = await StartAsync(service, new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            // Every other secret is a proper one, so the setting under test is the only reason to refuse.
-            ["Edge__AdminKey"] = "an-admin-key-that-nobody-has-published-anywhere",
-            ["Identity__SigningKey"] = TestInfrastructure.SigningKey,
-            ["ApiKeys__Pepper"] = TestInfrastructure.TestPepper,
-            [setting.Replace(":", "__", StringComparison.Ordinal)] = value,
-            // Never opened or bound: the service must stop before it connects to or listens on anything.
-            ["ConnectionStrings__Database"] = "Host=127.0.0.1;Port=1;Database=never_opened",
-            ["Urls"] = "http://127.0.0.1:0",
-        });
+        // Every other secret is a proper one, so the setting under test is the only reason to refuse.
+        var environment = IdentityKeys.ToDictionary(
+            pair => $"Identity__Keys__{pair.Replace(":", "__", StringComparison.Ordinal)}",
+            pair => InternalIdentityKeys.Derive(TestInfrastructure.SigningKey, pair.Split(':')[0], pair.Split(':')[1]));
+        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        environment["Edge__AdminKey"] = "an-admin-key-that-nobody-has-published-anywhere";
+        environment["ApiKeys__Pepper"] = TestInfrastructure.TestPepper;
+        environment[setting.Replace(":", "__", StringComparison.Ordinal)] = value;
+        // Never opened or bound: the service must stop before it connects to or listens on anything.
+        environment["ConnectionStrings__Database"] = "Host=127.0.0.1;Port=1;Database=never_opened";
+        environment["Urls"] = "http://127.0.0.1:0";
+        var (exit, output) = await StartAsync(service, environment);
 
         Assert.NotEqual(0, exit);
         Assert.Contains(setting, output, StringComparison.Ordinal);

@@ -135,6 +135,68 @@ public sealed class AuthenticationTests(StitchFinSystem system)
         }
     }
 
+    [Fact]
+    public async Task Only_the_edge_can_sign_a_tenant_identity_and_a_sibling_signs_only_as_itself()
+    {
+        var tenant = await Tenant.CreateAsync(system, "Siblings");
+        // Signers holding only the key each sibling is started with (derived from the root as run.sh derives it).
+        var voice = SignerHolding("voice", "conversation");
+        var conversation = SignerHolding("conversation", "providers");
+
+        // A sibling's key cannot speak for a tenant: only the edge holds the keys that can.
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync("conversation", "/agents", voice, IdentityKind.Tenant));
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync("providers", "/providers", conversation, IdentityKind.Tenant));
+        // Its service identity reaches only the routes siblings call.
+        Assert.Equal(HttpStatusCode.Forbidden, await CallAsync("conversation", "/agents", voice, IdentityKind.Service));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync("providers", "/providers", conversation, IdentityKind.Service));
+        // And a sibling has no key for any other service: tenancy and metering know no issuer but the edge.
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync("tenancy", "/keys", SignerHolding("voice", "tenancy"), IdentityKind.Service));
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync("metering", "/usage?from=2026-01-01&to=2026-01-02", SignerHolding("conversation", "metering"), IdentityKind.Service));
+
+        InternalIdentitySigner SignerHolding(string issuer, string audience) => new(
+            Options.Create(new InternalIdentityOptions
+            {
+                Keys = new() { [issuer] = new() { [audience] = InternalIdentityKeys.Derive(TestInfrastructure.SigningKey, issuer, audience) } },
+            }),
+            TimeProvider.System,
+            new ServiceName(issuer));
+
+        async Task<HttpStatusCode> CallAsync(string service, string path, InternalIdentitySigner signer, IdentityKind kind)
+        {
+            using var http = new HttpClient { BaseAddress = system.ServiceUrl(service) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            var call = new InternalCall(service, "GET", path.Split('?')[0]);
+            request.Headers.Add(InternalIdentitySigner.HeaderName, signer.Sign(kind, tenant.Id, "r1", call));
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+    }
+
+    [Theory]
+    [InlineData("gateway", "gateway:tenancy gateway:conversation gateway:providers gateway:voice gateway:metering")]
+    [InlineData("tenancy", "gateway:tenancy")]
+    [InlineData("conversation", "gateway:conversation voice:conversation conversation:providers")]
+    [InlineData("providers", "gateway:providers conversation:providers")]
+    [InlineData("voice", "gateway:voice voice:conversation")]
+    [InlineData("metering", "gateway:metering")]
+    public void Each_running_service_holds_only_the_identity_keys_of_its_own_calls_and_no_other_secret(string service, string expected)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(system.RunDirectory, $"{service}.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+
+        Assert.DoesNotContain(environment, variable => variable.StartsWith("Identity__SigningKey=", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(environment, variable => variable.Contains(TestInfrastructure.SigningKey, StringComparison.Ordinal));
+        var held = environment.Where(variable => variable.StartsWith("Identity__Keys__", StringComparison.Ordinal))
+            .Select(variable => variable.Split('=')[0]["Identity__Keys__".Length..].Replace("__", ":", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(expected.Split(' ').Order(StringComparer.Ordinal), held);
+        // The other secrets likewise live only where they are used.
+        Assert.Equal(service == "gateway", environment.Any(variable => variable.StartsWith("Edge__AdminKey=", StringComparison.Ordinal)));
+        Assert.Equal(service == "tenancy", environment.Any(variable => variable.StartsWith("ApiKeys__Pepper=", StringComparison.Ordinal)));
+        Assert.DoesNotContain(environment, variable => variable.StartsWith("STITCHFIN_ADMIN_KEY=", StringComparison.Ordinal)
+            || variable.StartsWith("STITCHFIN_KEY_PEPPER=", StringComparison.Ordinal) || variable.StartsWith("STITCHFIN_IDENTITY_", StringComparison.Ordinal));
+    }
+
     private static async Task<bool> Pause()
     {
         await Task.Delay(50);

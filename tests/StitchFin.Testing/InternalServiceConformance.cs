@@ -97,9 +97,9 @@ public abstract class InternalServiceConformance<TProgram> : ServiceUnderTest<TP
         var past = new FixedTime(DateTimeOffset.UtcNow.AddSeconds(-11));
         var signer = new InternalIdentitySigner(
             Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), past,
-            Factory.Services.GetRequiredService<ServiceName>());
+            new ServiceName(InternalIdentitySigner.EdgeIssuer));
         using var response = await SendWithIdentityAsync(
-            signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(signer.Audience, "GET", ProtectedPathOnly)));
+            signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(Factory.Audience, "GET", ProtectedPathOnly)));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("1", response.Headers.RetryAfter?.ToString());
@@ -111,9 +111,20 @@ public abstract class InternalServiceConformance<TProgram> : ServiceUnderTest<TP
     {
         var signer = new InternalIdentitySigner(
             Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = new string('x', 40) }), TimeProvider.System,
-            Factory.Services.GetRequiredService<ServiceName>());
+            new ServiceName(InternalIdentitySigner.EdgeIssuer));
         await AssertUnauthorizedProblem(await SendWithIdentityAsync(
-            signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(signer.Audience, "GET", ProtectedPathOnly))));
+            signer.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(Factory.Audience, "GET", ProtectedPathOnly))));
+    }
+
+    [Fact]
+    public async Task A_tenant_identity_signed_by_a_sibling_service_is_401()
+    {
+        // A sibling's own key is genuine, but only the edge may speak for a tenant.
+        var sibling = new InternalIdentitySigner(
+            Microsoft.Extensions.Options.Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), TimeProvider.System,
+            new ServiceName("voice"));
+        await AssertUnauthorizedProblem(await SendWithIdentityAsync(
+            sibling.Sign(IdentityKind.Tenant, Guid.NewGuid(), "r1", new InternalCall(Factory.Audience, "GET", ProtectedPathOnly))));
     }
 
     [Fact]

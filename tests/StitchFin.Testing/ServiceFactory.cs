@@ -19,27 +19,30 @@ public class ServiceFactory<TProgram>(IDictionary<string, string?> configuration
         }
     }
 
-    /// <summary>A client whose every request carries a fresh identity signed for <paramref name="tenantId"/>.</summary>
-    public HttpClient CreateClientFor(Guid tenantId, IdentityKind kind = IdentityKind.Tenant)
-    {
-        var signer = Services.GetRequiredService<InternalIdentitySigner>();
-        return CreateDefaultClient(new SigningHandler(signer, kind, tenantId));
-    }
+    /// <summary>The service's own name: the audience of every identity signed for it.</summary>
+    public string Audience => Services.GetRequiredService<ServiceName>().Value;
 
-    /// <summary>An identity signed by this service's key for one call to it, as the edge would sign it.</summary>
-    public string SignFor(HttpMethod method, string path, Guid tenantId, IdentityKind kind = IdentityKind.Tenant, string? audience = null)
-    {
-        var signer = Services.GetRequiredService<InternalIdentitySigner>();
-        return signer.Sign(kind, tenantId, Guid.NewGuid().ToString("N"), new InternalCall(audience ?? signer.Audience, method.Method, path));
-    }
+    /// <summary>
+    /// A client whose every request carries a fresh identity for <paramref name="tenantId"/>, signed as the edge (or as
+    /// the sibling <paramref name="issuer"/>) with the key derived from the test root, on the service's clock.
+    /// </summary>
+    public HttpClient CreateClientFor(Guid tenantId, IdentityKind kind = IdentityKind.Tenant, string issuer = InternalIdentitySigner.EdgeIssuer) =>
+        CreateDefaultClient(new SigningHandler(SignerAs(issuer), Audience, kind, tenantId));
 
-    private sealed class SigningHandler(InternalIdentitySigner signer, IdentityKind kind, Guid tenantId) : DelegatingHandler
+    /// <summary>An identity signed for one call to this service, as the edge would sign it.</summary>
+    public string SignFor(HttpMethod method, string path, Guid tenantId, IdentityKind kind = IdentityKind.Tenant, string? audience = null) =>
+        SignerAs(InternalIdentitySigner.EdgeIssuer).Sign(kind, tenantId, Guid.NewGuid().ToString("N"), new InternalCall(audience ?? Audience, method.Method, path));
+
+    private InternalIdentitySigner SignerAs(string issuer) => new(
+        Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<InternalIdentityOptions>>(), Services.GetRequiredService<TimeProvider>(), new ServiceName(issuer));
+
+    private sealed class SigningHandler(InternalIdentitySigner signer, string audience, IdentityKind kind, Guid tenantId) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             request.Headers.Remove(InternalIdentitySigner.HeaderName);
             request.Headers.Add(InternalIdentitySigner.HeaderName,
-                signer.Sign(kind, tenantId, Guid.NewGuid().ToString("N"), InternalCall.For(signer.Audience, request)));
+                signer.Sign(kind, tenantId, Guid.NewGuid().ToString("N"), InternalCall.For(audience, request)));
             return base.SendAsync(request, cancellationToken);
         }
     }

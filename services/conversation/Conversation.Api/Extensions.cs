@@ -19,7 +19,7 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddInternalIdentity();
+        builder.AddInternalIdentity(siblings: "voice");
         builder.AddServiceDatabase<ConversationDbContext>();
         builder.AddMessaging();
         builder.Services.AddOutboxRelay<ConversationDbContext>(UnroutableEvents.Keep);

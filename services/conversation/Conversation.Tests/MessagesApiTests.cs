@@ -36,11 +36,12 @@ public sealed class MessagesApiTests : IClassFixture<ConversationFixture>
         Assert.False(reply.Replayed);
         var request = Assert.Single(_fixture.Providers.Requests);
         Assert.Equal(new CompletionRequest("VendorA", "VendorB", "Be brief.", "What is the weather like on Mars today?", null, null), request);
-        // The tenant's identity, signed by conversation for this one call to providers.
+        // Conversation's own service identity, acting for the tenant, signed for this one call to providers.
         var providersSigner = new InternalIdentitySigner(
             Options.Create(new InternalIdentityOptions { SigningKey = TestInfrastructure.SigningKey }), TimeProvider.System, new ServiceName("providers"));
         Assert.True(providersSigner.TryVerify(Assert.Single(_fixture.Providers.IdentityHeaders), "POST", "/internal/completions", out var identity, out var failure), failure.ToString());
-        Assert.Equal((IdentityKind.Tenant, "conversation"), (identity!.Kind, identity.Issuer));
+        Assert.Equal((IdentityKind.Service, "conversation"), (identity!.Kind, identity.Issuer));
+        Assert.NotEqual(Guid.Empty, identity.TenantId);
 
         var exchange = reply.Json;
         var user = exchange["userMessage"]!;

@@ -25,7 +25,8 @@ public static class Extensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        builder.AddInternalIdentitySigning();
+        // The edge signs for every service it routes to: its clusters are named after them.
+        builder.AddInternalIdentitySigning([.. builder.Configuration.GetSection("ReverseProxy:Clusters").GetChildren().Select(cluster => cluster.Key)]);
         services.AddOptions<EdgeOptions>()
             .Bind(builder.Configuration.GetSection(EdgeOptions.SectionName))
             // Development may leave it empty, which turns admin calls off.

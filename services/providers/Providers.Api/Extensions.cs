@@ -13,7 +13,7 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddInternalIdentity();
+        builder.AddInternalIdentity(siblings: "conversation");
         builder.Services.AddSingleton<ProvidersTelemetry>();
         builder.AddSimulatedVendors();
         builder.AddProviderCatalog();

@@ -17,7 +17,7 @@ using SharedDefaults = StitchFin.ServiceDefaults.Extensions;
 namespace StitchFin.Voice.Tests;
 
 /// <summary>One call voice made to conversation's internal message path, as the fake received it.</summary>
-public sealed record RecordedMessage(Guid SessionId, string? IdempotencyKey, InternalMessageRequest Body, Guid? TenantId);
+public sealed record RecordedMessage(Guid SessionId, string? IdempotencyKey, InternalMessageRequest Body, Guid? TenantId, InternalIdentity? Identity = null);
 
 /// <summary>
 /// A small real HTTP conversation service: <c>POST /internal/sessions/{id}/messages</c> answers a
@@ -86,7 +86,7 @@ public sealed class FakeConversation : IAsyncDisposable
 
         var body = await JsonSerializer.DeserializeAsync<InternalMessageRequest>(context.Request.Body, SharedDefaults.JsonOptions, context.RequestAborted);
         string? key = context.Request.Headers["Idempotency-Key"];
-        _received.Enqueue(new RecordedMessage(sessionId, key, body!, identity!.TenantId));
+        _received.Enqueue(new RecordedMessage(sessionId, key, body!, identity!.TenantId, identity));
 
         if (!_sessions.TryGetValue(sessionId, out var script))
         {

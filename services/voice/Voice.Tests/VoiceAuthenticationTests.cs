@@ -50,13 +50,15 @@ public sealed class VoiceAuthenticationTests(VoiceHost host) : IClassFixture<Voi
     }
 
     [Fact]
-    public async Task Signed_tenant_identity_is_propagated_to_conversation()
+    public async Task Voice_calls_conversation_with_its_own_service_identity_acting_for_the_tenant()
     {
         var session = host.Conversation.NewSession();
         var tenant = Guid.NewGuid();
         using var response = await host.PostWavAsync(session, Recordings.Sine(1), tenant: tenant);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(tenant, Assert.Single(host.Conversation.ReceivedFor(session)).TenantId);
+        var identity = Assert.Single(host.Conversation.ReceivedFor(session)).Identity!;
+        // Only the edge may sign a tenant identity: voice signs as itself, naming the tenant it acts for.
+        Assert.Equal((tenant, IdentityKind.Service, "voice"), (identity.TenantId, identity.Kind, identity.Issuer));
     }
 
     private static ByteArrayContent Wav(byte[] audio)

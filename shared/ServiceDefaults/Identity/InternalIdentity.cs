@@ -35,13 +35,27 @@ public enum IdentityFailure
     Malformed,
     BadSignature,
     Expired,
+
+    /// <summary>A tenant or admin identity signed by a sibling service: only the edge may speak for tenants and admins.</summary>
+    NotFromEdge,
 }
 
 public sealed class InternalIdentityOptions
 {
     public const string SectionName = "Identity";
 
-    /// <summary>Shared secret between the edge and the internal services; at least 32 characters.</summary>
+    /// <summary>
+    /// The key of each call this service signs or accepts, by issuer and audience (<c>Identity:Keys:gateway:tenancy</c>
+    /// is the edge's key for tenancy): a service holds only its own, so it can neither mint a tenant identity nor sign
+    /// as another service. Each at least 32 characters.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Keys { get; set; } = [];
+
+    /// <summary>
+    /// The root every key derives from (<see cref="InternalIdentityKeys.Derive"/>) when <see cref="Keys"/> does not name
+    /// it. Development and tests (the Testing environment) only: whoever holds it can sign as anyone, so outside Development it is refused and the
+    /// operator's tooling (run.sh) derives each service's keys from it instead.
+    /// </summary>
     public string SigningKey { get; set; } = "";
 
     /// <summary>How old a signature may be. Each hop signs afresh, so this only has to cover one call.</summary>
@@ -52,17 +66,23 @@ public sealed class InternalIdentityOptions
 
 /// <summary>
 /// Signs and verifies the identity header the edge forwards and services send each other:
-/// <c>v2.{t|a|s}.{tenantId:N}.{requestId}.{unixMilliseconds}.{issuer}.{base64url(HMAC-SHA256)}</c>, where the HMAC also
-/// covers the call it was signed for (receiving service, method, path), so a header replayed to another service, method
-/// or path fails its signature; and it lives <see cref="InternalIdentityOptions.MaxAge"/> (10 s).
+/// <c>v2.{t|a|s}.{tenantId:N}.{requestId}.{unixMilliseconds}.{issuer}.{base64url(HMAC-SHA256)}</c>, where the HMAC is
+/// keyed by the issuer's key for the receiving service and also covers the call it was signed for (receiving service,
+/// method, path), so a header replayed to another service, method or path fails its signature; and it lives
+/// <see cref="InternalIdentityOptions.MaxAge"/> (10 s). Tenant and admin identities are accepted only from the edge;
+/// a sibling's identity is a service identity (acting for the tenant it names).
 /// </summary>
 public sealed class InternalIdentitySigner
 {
     public const string HeaderName = "X-StitchFin-Identity";
+
+    /// <summary>The edge's service name: the one issuer whose tenant and admin identities are accepted.</summary>
+    public const string EdgeIssuer = "gateway";
+
     private const string Version = "v2";
     private const int MaxRequestIdLength = 64;
 
-    private readonly byte[] _key;
+    private readonly InternalIdentityKeys _keys;
     private readonly InternalIdentityOptions _options;
     private readonly TimeProvider _time;
     private readonly string _issuer;
@@ -70,12 +90,7 @@ public sealed class InternalIdentitySigner
     public InternalIdentitySigner(IOptions<InternalIdentityOptions> options, TimeProvider time, ServiceName self)
     {
         _options = options.Value;
-        if (string.IsNullOrEmpty(_options.SigningKey) || _options.SigningKey.Length < Secrets.MinimumLength)
-        {
-            throw new InvalidOperationException($"Identity:SigningKey must be set to a secret of at least {Secrets.MinimumLength} characters.");
-        }
-
-        _key = Encoding.UTF8.GetBytes(_options.SigningKey);
+        _keys = new InternalIdentityKeys(_options);
         _time = time;
         _issuer = self.Value;
         Audience = self.Value;
@@ -84,11 +99,14 @@ public sealed class InternalIdentitySigner
     /// <summary>The service this signer verifies identities for.</summary>
     public string Audience { get; }
 
+    /// <exception cref="InvalidOperationException">This service holds no key for calls to <paramref name="call"/>'s audience.</exception>
     public string Sign(IdentityKind kind, Guid tenantId, string requestId, InternalCall call)
     {
+        var key = _keys.Find(_issuer, call.Audience)
+            ?? throw new InvalidOperationException($"No identity key for calls from {_issuer} to {call.Audience} ({InternalIdentityKeys.Setting(_issuer, call.Audience)}).");
         var payload = string.Create(CultureInfo.InvariantCulture,
             $"{Version}.{KindCode(kind)}.{tenantId:N}.{SafeRequestId(requestId)}.{_time.GetUtcNow().ToUnixTimeMilliseconds()}.{_issuer}");
-        return $"{payload}.{Signature(payload, call)}";
+        return $"{payload}.{Base64Url.EncodeToString(SignatureBytes(key, payload, call))}";
     }
 
     /// <summary>Verifies an identity sent to this service for <paramref name="method"/> <paramref name="path"/>.</summary>
@@ -113,7 +131,15 @@ public sealed class InternalIdentitySigner
         }
 
         var payload = header[..lastDot];
-        var expected = SignatureBytes(payload, call);
+        var issuer = payload[(payload.LastIndexOf('.') + 1)..];
+        if (_keys.Find(issuer, call.Audience) is not { } key)
+        {
+            // An issuer this service holds no key from cannot have signed for it.
+            failure = IdentityFailure.BadSignature;
+            return false;
+        }
+
+        var expected = SignatureBytes(key, payload, call);
         Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes + 2];
         if (Base64Url.DecodeFromChars(header.AsSpan(lastDot + 1), given, out _, out var written) != System.Buffers.OperationStatus.Done
             || written != HMACSHA256.HashSizeInBytes
@@ -129,6 +155,12 @@ public sealed class InternalIdentitySigner
             || !long.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var unixMs))
         {
             failure = IdentityFailure.Malformed;
+            return false;
+        }
+
+        if (kind is not IdentityKind.Service && issuer != EdgeIssuer)
+        {
+            failure = IdentityFailure.NotFromEdge;
             return false;
         }
 
@@ -152,10 +184,8 @@ public sealed class InternalIdentitySigner
             ? requestId
             : Guid.NewGuid().ToString("N");
 
-    private string Signature(string payload, InternalCall call) => Base64Url.EncodeToString(SignatureBytes(payload, call));
-
-    private byte[] SignatureBytes(string payload, InternalCall call) =>
-        HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{payload}\n{call.Audience}\n{call.Method.ToUpperInvariant()}\n{call.Path}"));
+    private static byte[] SignatureBytes(byte[] key, string payload, InternalCall call) =>
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{payload}\n{call.Audience}\n{call.Method.ToUpperInvariant()}\n{call.Path}"));
 
     private static char KindCode(IdentityKind kind) => kind switch
     {

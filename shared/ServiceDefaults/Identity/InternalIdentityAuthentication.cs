@@ -84,7 +84,8 @@ public sealed class InternalIdentityAuthenticationHandler(
 public sealed class InternalIdentityRefusedException(IdentityFailure reason) : Exception(reason switch
 {
     IdentityFailure.Expired => "expired identity",
-    IdentityFailure.BadSignature => "bad signature (or signed for another service, method or path)",
+    IdentityFailure.BadSignature => "bad signature (or signed for another service, method or path, or by an unknown issuer)",
+    IdentityFailure.NotFromEdge => "a tenant or admin identity signed by a service other than the edge",
     IdentityFailure.Missing => "missing identity",
     _ => "malformed identity",
 })

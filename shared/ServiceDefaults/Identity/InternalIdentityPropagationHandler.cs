@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Http;
 namespace StitchFin.ServiceDefaults.Identity;
 
 /// <summary>
-/// Re-signs the current request's identity (same tenant and request id, fresh timestamp, this service as issuer) for
-/// the one call it makes to <paramref name="audience"/>.
+/// Signs the one call this service makes to <paramref name="audience"/> with its own service identity, acting for the
+/// current request's tenant (same tenant and request id, fresh timestamp, this service as issuer). Only the edge can
+/// sign a tenant identity, so a sibling never forwards one.
 /// </summary>
 public sealed class InternalIdentityPropagationHandler(IHttpContextAccessor accessor, InternalIdentitySigner signer, string audience) : DelegatingHandler
 {
@@ -14,7 +15,7 @@ public sealed class InternalIdentityPropagationHandler(IHttpContextAccessor acce
         {
             var tenant = new CurrentTenant(accessor);
             request.Headers.TryAddWithoutValidation(InternalIdentitySigner.HeaderName,
-                signer.Sign(tenant.Kind, tenant.Id, tenant.RequestId, InternalCall.For(audience, request)));
+                signer.Sign(IdentityKind.Service, tenant.Id, tenant.RequestId, InternalCall.For(audience, request)));
         }
 
         return base.SendAsync(request, cancellationToken);

@@ -18,10 +18,11 @@ public static class MessagesApi
         return group;
     }
 
-    /// <summary>For the voice service, which forwards the tenant identity the edge asserted.</summary>
+    /// <summary>For the voice service, which calls with its own service identity, acting for the tenant the edge asserted to it.</summary>
     public static RouteGroupBuilder MapInternalMessagesApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/internal/sessions").WithTags("Internal").ExcludeFromDescription();
+        var group = app.MapGroup("/internal/sessions").WithTags("Internal").ExcludeFromDescription()
+            .RequireAuthorization(InternalPolicies.TenantOrService);
         group.MapPost("/{sessionId:guid}/messages", SendInternalMessage);
         return group;
     }

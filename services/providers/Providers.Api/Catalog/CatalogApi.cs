@@ -9,7 +9,7 @@ public static class CatalogApi
 {
     public static RouteGroupBuilder MapCatalogApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/providers").WithTags("Providers").RequireAuthorization(InternalPolicies.Tenant);
+        var group = app.MapGroup("/providers").WithTags("Providers").RequireAuthorization(InternalPolicies.TenantOrService);
         group.MapGet("/", ListProviders);
         return group;
     }

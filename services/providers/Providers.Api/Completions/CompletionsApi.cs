@@ -19,7 +19,8 @@ public static class CompletionsApi
 
     public static RouteGroupBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/internal").WithTags("Completions").RequireAuthorization(InternalPolicies.Tenant);
+        // Conversation calls with its own service identity, acting for the tenant.
+        var group = app.MapGroup("/internal").WithTags("Completions").RequireAuthorization(InternalPolicies.TenantOrService);
         group.MapPost("/completions", Complete);
         group.MapGet("/circuits", ListCircuits);
         return group;
