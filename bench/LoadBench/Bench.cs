@@ -1,6 +1,5 @@
 using System.Runtime;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using StitchFin.LoadBench.Reporting;
 using StitchFin.LoadBench.Sections;
 using StitchFin.Testing;
@@ -21,12 +20,11 @@ public static class Bench
 
     public static async Task<int> RunAsync(BenchOptions options, TextWriter output, CancellationToken cancellationToken)
     {
-        var signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        // The root run.sh derives every service's identity keys from, so the bench can sign as the edge.
+        var signingKey = TestInfrastructure.SigningKey;
         var overrides = new Dictionary<string, string>
         {
             ["Vendors__Mode"] = options.VendorMode,
-            // run.sh puts caller overrides after its own settings, so this key is the one every service uses.
-            ["Identity__SigningKey"] = signingKey,
             ["Edge__RateLimit__TokenLimit"] = UnlimitedTokens,
             ["Edge__RateLimit__TokensPerPeriod"] = UnlimitedTokens,
         };

@@ -14,7 +14,10 @@ public sealed class MeteringServer : WebApplicationFactory<Program>
 
     public MeteringServer(IDictionary<string, string?> configuration)
     {
-        _configuration = configuration;
+        // Production, as deployed, takes no identity root: metering gets only the edge's key for it.
+        _configuration = configuration.Where(setting => setting.Key != "Identity:SigningKey").ToDictionary();
+        _configuration[InternalIdentityKeys.Setting(InternalIdentitySigner.EdgeIssuer, "metering")] =
+            InternalIdentityKeys.Derive(configuration["Identity:SigningKey"]!, InternalIdentitySigner.EdgeIssuer, "metering");
         Port = FreeLoopbackPort();
         UseKestrel(options => options.Listen(IPAddress.Loopback, Port));
     }
