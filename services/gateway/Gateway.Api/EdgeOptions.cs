@@ -24,6 +24,13 @@ public sealed class EdgeOptions
 
     /// <summary>How long <c>/health/ready</c> answers from its last round of checks.</summary>
     public TimeSpan ReadinessCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the edge waits for a service's response headers on a route that sets no <c>Timeout</c> of its own
+    /// (<c>ReverseProxy:Routes:{id}:Timeout</c>): plain reads and writes answer in well under a second, so a service
+    /// silent for this long is stalled. Routes whose reply waits on an AI provider set a longer one.
+    /// </summary>
+    public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>

@@ -35,6 +35,7 @@ public static class Extensions
                 "Edge:RateLimit needs a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod.")
             .Validate(o => o.ApiKeys.CacheDuration > TimeSpan.Zero && o.ApiKeys.UsageInterval > TimeSpan.Zero && o.ApiKeys.CacheSizeLimit > 0,
                 "Edge:ApiKeys needs a positive CacheDuration, UsageInterval and CacheSizeLimit.")
+            .Validate(o => o.ResponseHeadersTimeout > TimeSpan.Zero, "Edge:ResponseHeadersTimeout must be positive.")
             .Validate(o => o.ApiKeys.ConnectionProbeInterval > TimeSpan.Zero && o.ApiKeys.ConnectionProbeInterval < o.ApiKeys.TrustWhileDisconnected,
                 "Edge:ApiKeys needs a positive ConnectionProbeInterval shorter than TrustWhileDisconnected, or a connected edge would re-verify keys.")
             .ValidateOnStart();
@@ -72,11 +73,15 @@ public static class Extensions
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddTransforms(ForwardingTransforms.Apply);
+            .AddTransforms(ForwardingTransforms.Apply)
+            .AddResponseHeadersTimeouts();
         return builder;
     }
 
-    /// <summary>The edge pipeline: request id, routing, CORS, body limits, authentication, rate limits, then the routes.</summary>
+    /// <summary>
+    /// The edge pipeline: request id, routing, CORS, body limits, authentication, rate limits, the route's bound on
+    /// its service's response headers, then the routes.
+    /// </summary>
     public static WebApplication MapGatewayEndpoints(this WebApplication app)
     {
         app.UseRequestIds();
@@ -88,6 +93,9 @@ public static class Extensions
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseProxyErrorProblems();
+        // After the edge's own checks, so a route's bound is the wait on its service; inside the proxy's problems,
+        // which are written once the timeout has handed back the client's own cancellation token.
+        app.UseRequestTimeouts();
 
         app.MapReadinessApi();
         app.MapReverseProxy();

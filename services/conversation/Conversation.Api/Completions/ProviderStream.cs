@@ -38,6 +38,7 @@ public sealed class ProviderStream : IAsyncDisposable
     public StreamStart Start { get; }
 
     /// <summary>Reads the <c>start</c> event; null when the stream does not begin with one.</summary>
+    /// <param name="limit">How long the whole stream may still take: what is left of the providers call's timeout.</param>
     public static async Task<ProviderStream?> OpenAsync(HttpResponseMessage response, TimeSpan limit, TimeProvider time)
     {
         // Providers bounds every stream by its own deadline; this bounds a providers service that stopped answering.

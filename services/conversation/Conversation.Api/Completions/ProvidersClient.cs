@@ -14,7 +14,8 @@ public sealed class ProvidersClientOptions
     /// <summary>
     /// Longer than the providers service's own deadline for one completion (retries and fallback included, 30 s by
     /// default), so providers, not this client, decides when a completion has failed. There is no retry here:
-    /// providers retries. For a stream it bounds the whole stream.
+    /// providers retries. Counted from the call, like providers' deadline from its receipt: for a stream it bounds the
+    /// whole stream, not what follows its first content.
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(35);
 }
@@ -39,6 +40,7 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
     private async Task<CompletionOutcome> SendAsync(CompletionRequest request, bool stream, CancellationToken cancellationToken)
     {
         HttpResponseMessage? response = null;
+        var called = time.GetTimestamp();
         try
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, "internal/completions")
@@ -53,7 +55,7 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
             response = await http.SendAsync(message, stream ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, cancellationToken);
             if (stream && response.StatusCode == HttpStatusCode.OK && response.Content.Headers.ContentType?.MediaType == EventStream.MediaType)
             {
-                var opened = await ProviderStream.OpenAsync(response, http.Timeout, time);
+                var opened = await ProviderStream.OpenAsync(response, TimeLeft(called), time);
                 if (opened is null)
                 {
                     return new CompletionOutcome.ProvidersUnavailable("The providers service sent a stream without a start.");
@@ -99,6 +101,15 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
             response?.Dispose();
         }
     }
+
+    /// <summary>
+    /// What is left of the timeout counted from the call: HttpClient's own timer ends with the response headers, which
+    /// providers sends with a stream's first content, so a stream may only have the rest.
+    /// </summary>
+    private TimeSpan TimeLeft(long called) =>
+        http.Timeout == Timeout.InfiniteTimeSpan
+            ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromTicks(Math.Max(0, (http.Timeout - time.GetElapsedTime(called)).Ticks));
 
     /// <summary>The messages of a validation problem, one sentence after another.</summary>
     private static string ValidationMessages(string problem)
