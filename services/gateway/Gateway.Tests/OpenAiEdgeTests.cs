@@ -97,7 +97,7 @@ public sealed class OpenAiEdgeTests(GatewayFixture fixture)
     [Fact]
     public async Task Server_sent_events_pass_the_edge_one_by_one_without_buffering()
     {
-        await using var upstream = await StreamingBackend.StartAsync();
+        await using var upstream = await HeldStreamBackend.StartAsync();
         await using var gateway = fixture.CreateGateway(new Dictionary<string, string?>
         {
             ["ReverseProxy:Clusters:conversation:Destinations:primary:Address"] = upstream.Address,
@@ -117,10 +117,10 @@ public sealed class OpenAiEdgeTests(GatewayFixture fixture)
 
         // The backend holds the rest of its stream until the first event has reached this client through the edge.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        Assert.Equal("data: first", await reader.ReadLineAsync(timeout.Token));
-        upstream.ReleaseRest.SetResult();
+        Assert.Equal(HeldStreamBackend.FirstEvent, await reader.ReadLineAsync(timeout.Token));
+        upstream.Release();
         var rest = await reader.ReadToEndAsync(timeout.Token);
-        Assert.Equal("\ndata: second\n\ndata: [DONE]\n\n", rest);
+        Assert.Equal("\n" + HeldStreamBackend.Rest, rest);
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
@@ -138,47 +138,5 @@ public sealed class OpenAiEdgeTests(GatewayFixture fixture)
         Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
         Assert.False(json.RootElement.TryGetProperty("status", out _), body);
         return error;
-    }
-
-    /// <summary>A conversation stand-in that streams one event, then waits for the test before sending the rest.</summary>
-    private sealed class StreamingBackend : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private StreamingBackend(WebApplication app)
-        {
-            _app = app;
-            app.MapGet("/health/ready", () => Results.Ok(new { status = "ok" }));
-            app.MapPost("/v1/chat/completions", async (HttpContext context) =>
-            {
-                context.Response.ContentType = "text/event-stream";
-                await context.Response.WriteAsync("data: first\n\n", context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
-                await ReleaseRest.Task.WaitAsync(context.RequestAborted);
-                await context.Response.WriteAsync("data: second\n\ndata: [DONE]\n\n", context.RequestAborted);
-            });
-        }
-
-        public TaskCompletionSource ReleaseRest { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public string Address { get; private set; } = "";
-
-        public static async Task<StreamingBackend> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var backend = new StreamingBackend(builder.Build());
-            await backend._app.StartAsync();
-            backend.Address = backend._app.Urls.Single().TrimEnd('/') + "/";
-            return backend;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            ReleaseRest.TrySetResult();
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
     }
 }

@@ -89,7 +89,7 @@ public sealed class StalledServiceTests(GatewayFixture fixture)
 
         backend.Release();
 
-        Assert.Equal("\n" + HeldStreamBackend.LastEvent + "\n\n", await reader.ReadToEndAsync());
+        Assert.Equal("\n" + HeldStreamBackend.Rest, await reader.ReadToEndAsync());
     }
 
     [Fact]
@@ -170,51 +170,6 @@ public sealed class StalledServiceTests(GatewayFixture fixture)
             {
                 // Stopped.
             }
-        }
-    }
-
-    /// <summary>Answers every request with an event stream whose first event comes at once and whose last waits for the test.</summary>
-    private sealed class HeldStreamBackend : IAsyncDisposable
-    {
-        public const string FirstEvent = "data: first";
-        public const string LastEvent = "data: last";
-
-        private readonly WebApplication _app;
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        private HeldStreamBackend(WebApplication app)
-        {
-            _app = app;
-            app.Run(async context =>
-            {
-                context.Response.ContentType = "text/event-stream";
-                await context.Response.WriteAsync(FirstEvent + "\n\n", context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
-                await _released.Task.WaitAsync(context.RequestAborted);
-                await context.Response.WriteAsync(LastEvent + "\n\n", context.RequestAborted);
-            });
-        }
-
-        public string Address { get; private set; } = "";
-
-        public static async Task<HeldStreamBackend> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var backend = new HeldStreamBackend(builder.Build());
-            await backend._app.StartAsync();
-            backend.Address = backend._app.Urls.Single().TrimEnd('/') + "/";
-            return backend;
-        }
-
-        public void Release() => _released.TrySetResult();
-
-        public async ValueTask DisposeAsync()
-        {
-            Release();
-            await _app.StopAsync();
-            await _app.DisposeAsync();
         }
     }
 }
