@@ -39,6 +39,7 @@ public static class Extensions
         // Malformed bodies, unparsable route values and the like become a 400 problem that says what is wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
+        builder.AddAdmissionControl();
 
         return builder;
     }
@@ -59,6 +60,8 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // First of the service's own work: a request beyond its capacity is refused before anything is spent on it.
+        app.UseAdmissionControl();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {
