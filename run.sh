@@ -5,7 +5,11 @@
 #   ./run.sh down                 stop every service this run directory started
 #   ./run.sh stop|start|restart|kill SERVICE   one service on its own (kill sends SIGKILL, to stage crashes)
 #   ./run.sh pause|resume SERVICE              freeze a service (SIGSTOP) and let it go on (SIGCONT), to stage a hang
-#   ./run.sh status
+#   ./run.sh status                            what runs, and how often each service was restarted after a crash
+# Every service runs under a watcher of its own that restarts it when it exits without run.sh having been asked (a
+# crash, an out-of-memory kill, a kill -9 from outside), after a backoff of 1 s doubling to 30 s; it logs each restart
+# to the service's log and counts it in `status`. stop, kill, restart, down and the end of a foreground run are asked
+# for, so they are never undone: `kill` stages a crash that stays down until `./run.sh start SERVICE`.
 # Ports, database names and the RabbitMQ virtual host come from scripts/config.sh and can be overridden, so
 # several isolated copies can run side by side (the end-to-end tests do). Any ASP.NET configuration
 # variable (Section__Key=value) set in the environment at `up` reaches every service, and is kept for restarts.
@@ -98,12 +102,27 @@ service_env() {
 
 pid_of() { local f="$RUN_DIR/$1.pid"; [ -f "$f" ] && cat "$f" || true; }
 is_running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+watcher_of() { local f="$RUN_DIR/$1.watcher.pid"; [ -f "$f" ] && cat "$f" || true; }
+is_watched() { local pid; pid=$(watcher_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+restarts_of() { local f="$RUN_DIR/$1.restarts"; [ -f "$f" ] && cat "$f" || echo 0; }
 
 start_service() {
   local s=$1
-  if is_running "$s"; then log "$s already running (pid $(pid_of "$s"))"; return 0; fi
+  if is_running "$s" || is_watched "$s"; then log "$s already running (pid $(pid_of "$s"))"; return 0; fi
   [ -f "$(assembly "$s")" ] || die "$(assembly "$s") is missing; build first (./run.sh builds)"
   if [ -n "$(ss -Htln "sport = :$(port_of "$s")" 2>/dev/null)" ]; then die "port $(port_of "$s") for $s is taken by another process"; fi
+  rm -f "$RUN_DIR/$s.pid"
+  # The watcher runs in a session of its own, away from this script's terminal and output, so it outlives
+  # `up --detach` and a Ctrl-C reaches only this script (which then stops everything in order).
+  setsid "$ROOT/run.sh" watch "$s" < /dev/null >> "$RUN_DIR/$s.log" 2>&1 &
+  echo $! > "$RUN_DIR/$s.watcher.pid"
+  local waited; for waited in $(seq 1 100); do [ -s "$RUN_DIR/$s.pid" ] && break; sleep 0.05; done
+  log "$s starting on $(url_of "$s") (pid $(pid_of "$s"), log $RUN_DIR/$s.log)"
+}
+
+# Starts the service as a child of the calling watcher; sets `child` and the pid file.
+launch_service() {
+  local s=$1
   local -a envs; mapfile -t envs < <(service_env "$s")
   # Overrides saved at `up` (Section__Key variables from the caller) win over the defaults.
   [ -f "$RUN_DIR/overrides.env" ] && mapfile -t -O "${#envs[@]}" envs < "$RUN_DIR/overrides.env"
@@ -111,21 +130,77 @@ start_service() {
   local -a unset=(); local name
   for name in $(compgen -v STITCHFIN_ | grep -E '^STITCHFIN_(ADMIN_KEY|IDENTITY_|KEY_PEPPER)'); do unset+=(-u "$name"); done
   (cd "$ROOT/$(project "$s")" && exec env "${unset[@]}" "${envs[@]}" setsid dotnet "$ROOT/$(assembly "$s")" >> "$RUN_DIR/$s.log" 2>&1) &
-  echo $! > "$RUN_DIR/$s.pid"
-  log "$s starting on $(url_of "$s") (pid $!, log $RUN_DIR/$s.log)"
+  child=$!
+  echo "$child" > "$RUN_DIR/$s.pid"
+}
+
+# The watcher of one service (`run.sh watch SERVICE`, started by start_service): the service's parent, it restarts
+# the service whenever it exits on its own, and stops it when stop_service asks (TERM: a stop, USR1: a SIGKILL). The
+# traps only note what was asked; the loop acts on it, so a request that comes at any moment is carried out.
+watch_service() {
+  local s=$1 child="" asked="" delay=1 began status restarts
+  note() { log "$(date -u +%FT%TZ) $*"; }
+  trap 'asked=TERM' TERM INT HUP
+  trap 'asked=KILL' USR1
+  echo $$ > "$RUN_DIR/$s.watcher.pid"
+  while true; do
+    began=$SECONDS
+    launch_service "$s"
+    status=0
+    while [ -z "$asked" ]; do
+      # Returns when the service exits (with its status, even if it exited at once) or a trapped signal arrives; a
+      # paused service does not end the wait.
+      wait "$child" && status=0 || status=$?
+      kill -0 "$child" 2>/dev/null || break
+    done
+    if [ -n "$asked" ]; then
+      stop_pid "$child" "$asked"
+      note "$s stopped ($asked), as asked"
+      rm -f "$RUN_DIR/$s.pid"
+      exit 0
+    fi
+    # A run that lasted a minute was a recovery: the next crash starts the backoff over.
+    [ $((SECONDS - began)) -lt 60 ] || delay=1
+    note "$s (pid $child) exited unexpectedly ($(exit_reason "$status")) after $((SECONDS - began)) s; restarting it in $delay s"
+    sleep "$delay" & wait $! || true
+    [ -z "$asked" ] || kill "$!" 2>/dev/null || true
+    if [ -n "$asked" ]; then rm -f "$RUN_DIR/$s.pid"; exit 0; fi
+    restarts=$(( $(restarts_of "$s") + 1 ))
+    echo "$restarts" > "$RUN_DIR/$s.restarts"
+    note "$s restart $restarts"
+    delay=$(( delay * 2 < 30 ? delay * 2 : 30 ))
+  done
+}
+
+exit_reason() {
+  if [ "$1" -gt 128 ]; then echo "killed by SIG$(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128)))"; else echo "exit code $1"; fi
+}
+
+# Signals a process and waits for it to end, at most 15 s before SIGKILL.
+stop_pid() {
+  local pid=$1 signal=$2
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill "-$signal" "$pid" 2>/dev/null || true
+  # A paused service gets the signal only once it runs again.
+  kill -CONT "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
 }
 
 stop_service() {
-  local s=$1 signal=${2:-TERM} pid
-  pid=$(pid_of "$s")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "-$signal" "$pid" 2>/dev/null || true
-    # A paused service gets the signal only once it runs again.
-    kill -CONT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    log "$s stopped ($signal)"
+  local s=$1 signal=${2:-TERM} pid watcher stopped=0
+  watcher=$(watcher_of "$s")
+  if [ -n "$watcher" ] && kill -0 "$watcher" 2>/dev/null; then
+    # The watcher stops the service itself, so this exit is not taken for a crash.
+    kill "-$([ "$signal" = KILL ] && echo USR1 || echo TERM)" "$watcher" 2>/dev/null || true
+    for _ in $(seq 1 200); do kill -0 "$watcher" 2>/dev/null || break; sleep 0.1; done
+    stopped=1
   fi
+  rm -f "$RUN_DIR/$s.watcher.pid"
+  # A service without a watcher (its watcher was killed, or an older run.sh started it).
+  pid=$(pid_of "$s")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then stop_pid "$pid" "$signal"; stopped=1; fi
+  [ $stopped = 0 ] || log "$s stopped ($signal)"
   rm -f "$RUN_DIR/$s.pid"
 }
 
@@ -149,7 +224,10 @@ signal_service() {
 wait_ready() {
   local s=$1 deadline=$((SECONDS + ${2:-90}))
   until curl -fsS -o /dev/null "$(url_of "$s")/health/ready" 2>/dev/null; do
-    is_running "$s" || die "$s exited during start: $(start_failure "$s")"
+    if ! is_running "$s"; then
+      # Its watcher would start it again and again: a failed start leaves nothing running.
+      local why; why=$(start_failure "$s"); stop_service "$s"; die "$s exited during start: $why"
+    fi
     [ $SECONDS -lt $deadline ] || die "$s not ready after ${2:-90}s; see $RUN_DIR/$s.log"
     sleep 0.3
   done
@@ -201,6 +279,8 @@ up() {
   ensure_vhost
   build
   env | grep -E '^[A-Za-z][A-Za-z0-9]*__[A-Za-z0-9_.-]+=' > "$RUN_DIR/overrides.env" || true
+  # Restarts are counted per run.
+  rm -f "$RUN_DIR"/*.restarts
   if [ -z "$detach" ]; then
     # Ctrl-C stops everything; so does a failed start, which would otherwise leave half a system running.
     trap 'echo; log "stopping"; stop_all; exit 0' INT TERM
@@ -233,9 +313,11 @@ case "${1:-up}" in
   resume) port_of "${2:?service}" >/dev/null; signal_service "$2" CONT ;;
   status)
     for s in "${SERVICES[@]}"; do
-      if ! is_running "$s"; then echo "$s: stopped"
-      elif [ "$(ps -o state= -p "$(pid_of "$s")")" = T ]; then echo "$s: paused (pid $(pid_of "$s")) $(url_of "$s")"
-      else echo "$s: running (pid $(pid_of "$s")) $(url_of "$s")"; fi
+      if ! is_running "$s"; then
+        if is_watched "$s"; then echo "$s: restarting after a crash, restarts: $(restarts_of "$s")"; else echo "$s: stopped"; fi
+      elif [ "$(ps -o state= -p "$(pid_of "$s")")" = T ]; then echo "$s: paused (pid $(pid_of "$s")) $(url_of "$s"), restarts: $(restarts_of "$s")"
+      else echo "$s: running (pid $(pid_of "$s")) $(url_of "$s"), restarts: $(restarts_of "$s")"; fi
     done ;;
+  watch) port_of "${2:?service}" >/dev/null; watch_service "$2" ;;
   *) echo "usage: ./run.sh [up [--detach]|down|status|start|stop|restart|kill|pause|resume SERVICE]" >&2; exit 2 ;;
 esac

@@ -191,6 +191,7 @@ public sealed class StitchFinSystem : IAsyncLifetime
 
     public Task StopAsync(string service) => RunScriptAsync(["stop", service], TimeSpan.FromMinutes(1));
 
+    /// <summary>SIGKILLs one service through <c>./run.sh kill</c>: a crash staged on request, so run.sh leaves it down until <see cref="StartAsync"/>.</summary>
     public Task KillAsync(string service) => RunScriptAsync(["kill", service], TimeSpan.FromMinutes(1));
 
     public Task StartAsync(string service) => RunScriptAsync(["start", service], TimeSpan.FromMinutes(2));
@@ -201,11 +202,28 @@ public sealed class StitchFinSystem : IAsyncLifetime
     /// <summary>Lets a paused service go on (SIGCONT).</summary>
     public Task ResumeAsync(string service) => RunScriptAsync(["resume", service], TimeSpan.FromMinutes(1));
 
+    /// <summary>What <c>./run.sh status</c> prints: each service's state, pid and restart count.</summary>
+    public Task<string> StatusAsync() => RunScriptAsync(["status"], TimeSpan.FromMinutes(1));
+
+    /// <summary>The process id run.sh has on record for a service, or null while it has none (stopped, or being restarted).</summary>
+    public int? ProcessId(string service)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(Path.Combine(RunDirectory, $"{service}.pid")).Trim(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every line the services have logged so far.</summary>
     public IEnumerable<string> LogLines() =>
         Directory.EnumerateFiles(RunDirectory, "*.log").SelectMany(File.ReadLines);
 
-    private async Task RunScriptAsync(string[] arguments, TimeSpan timeout)
+    /// <summary>Runs run.sh with these arguments in this system's run directory; returns what it printed on its standard output.</summary>
+    private async Task<string> RunScriptAsync(string[] arguments, TimeSpan timeout)
     {
         var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "run.sh"), .. arguments])
         {
@@ -263,6 +281,8 @@ public sealed class StitchFinSystem : IAsyncLifetime
         {
             throw new InvalidOperationException($"run.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await errors}");
         }
+
+        return await output;
     }
 
     private string Port(string service) => _ports[service].ToString(CultureInfo.InvariantCulture);

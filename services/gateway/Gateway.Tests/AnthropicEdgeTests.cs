@@ -132,7 +132,7 @@ public sealed class AnthropicEdgeTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Conversation_being_down_is_a_prompt_5xx_in_anthropics_shape_while_other_v1_routes_keep_openais()
+    public async Task Conversation_being_down_is_a_prompt_503_in_anthropics_shape_while_other_v1_routes_keep_openais()
     {
         await using var gateway = fixture.CreateGateway(new Dictionary<string, string?>
         {
@@ -144,13 +144,14 @@ public sealed class AnthropicEdgeTests(GatewayFixture fixture)
         using var message = await client.PostAsync("/v1/messages", Json(Message));
         using var completion = await client.PostAsync("/v1/chat/completions", Json("""{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
 
-        Assert.True(message.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, message.StatusCode.ToString());
-        var error = await AssertAnthropicErrorAsync(message, message.StatusCode,
-            message.StatusCode == HttpStatusCode.ServiceUnavailable ? "overloaded_error" : "api_error");
+        var error = await AssertAnthropicErrorAsync(message, HttpStatusCode.ServiceUnavailable, "overloaded_error");
         Assert.Contains("conversation", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(message.Headers.RetryAfter);
         var body = await completion.Content.ReadAsStringAsync();
+        Assert.True(completion.StatusCode == HttpStatusCode.ServiceUnavailable, body);
         using var openAi = JsonDocument.Parse(body);
         Assert.Equal("server_error", openAi.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("service_unreachable", openAi.RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

@@ -47,6 +47,7 @@ public sealed class StalledServiceTests(GatewayFixture fixture)
         var problem = await ProblemAssert.IsProblemAsync(sessions, HttpStatusCode.GatewayTimeout);
         Assert.Equal("2", sessions.Headers.RetryAfter?.ToString());
         Assert.Equal("The conversation service did not answer within 1 s.", problem.GetProperty("detail").GetString());
+        Assert.Equal(ProxyErrorProblems.GatewayTimeout, problem.GetProperty("type").GetString());
         Assert.False(completion.IsCompleted, "the chat completion route's own bound ended with the default one");
 
         using var completed = await completion;

@@ -9,7 +9,8 @@ namespace StitchFin.ServiceDefaults.Http;
 /// 502, ...; a service's 503 while its database is away) takes OpenAI's shape
 /// <c>{"error":{"message","type","param","code"}}</c>, which OpenAI SDKs read; elsewhere problem+json stays, and
 /// Anthropic's Messages API under <c>/v1/messages</c> has its own shape (<see cref="AnthropicErrorWriter"/>). Headers
-/// set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept.
+/// set before writing (<c>Retry-After</c>, <c>WWW-Authenticate</c>) are kept; a problem of one of
+/// <see cref="ProblemTypes"/> gives its own <c>code</c> (the edge's <c>service_unreachable</c>, ...).
 /// </summary>
 public sealed class OpenAiErrorWriter : IProblemDetailsWriter
 {
@@ -23,6 +24,8 @@ public sealed class OpenAiErrorWriter : IProblemDetailsWriter
         var http = context.HttpContext;
         var status = context.ProblemDetails.Status ?? http.Response.StatusCode;
         var (type, code) = Classify(status);
+        // A problem of the gateway's own type names its code; otherwise the status does.
+        code = ProblemTypes.CodeOf(context.ProblemDetails.Type) ?? code;
         var message = context.ProblemDetails.Detail ?? status switch
         {
             StatusCodes.Status404NotFound => $"Invalid URL ({http.Request.Method} {http.Request.GetEncodedPathAndQuery()}).",

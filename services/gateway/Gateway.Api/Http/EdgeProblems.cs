@@ -5,14 +5,15 @@ namespace StitchFin.Gateway.Http;
 /// <summary>Problem responses the edge writes itself (authentication, limits, proxy errors, unknown paths).</summary>
 public static class EdgeProblems
 {
-    public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
+    /// <summary>Writes a problem; <paramref name="type"/> is one of the edge's own (<c>ProblemTypes</c>), else the status's default.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, string title, string detail, string? type = null)
     {
         context.Response.StatusCode = status;
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = type },
         });
     }
 
