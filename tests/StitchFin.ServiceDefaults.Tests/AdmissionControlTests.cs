@@ -65,6 +65,8 @@ public sealed class AdmissionControlTests : IAsyncLifetime
         using (var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
         {
             Assert.Equal(503, problem.RootElement.GetProperty("status").GetInt32());
+            // Its own type: the request was refused before any work, unlike a service's own 503.
+            Assert.Equal("urn:stitchfin:problem:overloaded", problem.RootElement.GetProperty("type").GetString());
         }
 
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/health/ready")).StatusCode);

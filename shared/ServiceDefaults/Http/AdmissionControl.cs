@@ -122,6 +122,7 @@ public static class AdmissionControl
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Service unavailable",
+                Type = ProblemTypes.Prefix + "overloaded",
                 Detail = detail,
             },
         });
