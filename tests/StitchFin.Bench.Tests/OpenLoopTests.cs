@@ -62,6 +62,9 @@ public sealed class OpenLoopTests
         Assert.Equal(3, latency.Count);
         Assert.InRange(latency.Max, 249.5, 250.5);
         Assert.InRange(latency.P50, 149.5, 150.5);
+
+        // Sent at 0, 250 and 250 ms: the loop's own lag, 150 ms at most.
+        Assert.InRange(result.Phases[0].Total().SendLateness().Max, 149.5, 150.5);
     }
 
     [Fact]

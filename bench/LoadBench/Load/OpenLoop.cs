@@ -143,7 +143,7 @@ public static class OpenLoop
 
         public void Start(ScheduledSend send, long start, IntervalStats interval)
         {
-            interval.CountOffered();
+            interval.CountOffered(clock.GetElapsedTime(start) - send.DueAt);
             if (Interlocked.Increment(ref _inFlight) > settings.MaxInFlight)
             {
                 Interlocked.Decrement(ref _inFlight);
@@ -261,6 +261,7 @@ public sealed class IntervalStats(TimeSpan start, TimeSpan length)
     private readonly long[] _withRetryAfter = new long[Enum.GetValues<AnswerKind>().Length];
     private readonly Latencies _completed = new();
     private readonly Latencies _shed = new();
+    private readonly Latencies _sendLateness = new();
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
     private long _offered;
 
@@ -345,11 +346,21 @@ public sealed class IntervalStats(TimeSpan start, TimeSpan length)
         }
     }
 
-    public void CountOffered()
+    /// <summary>How long after their due times the requests were sent (or found the cap reached): the load generator's own lag.</summary>
+    public LatencySummary SendLateness()
+    {
+        lock (_lock)
+        {
+            return _sendLateness.Summarize();
+        }
+    }
+
+    public void CountOffered(TimeSpan late)
     {
         lock (_lock)
         {
             _offered++;
+            _sendLateness.Record(late);
         }
     }
 
@@ -400,6 +411,7 @@ public sealed class IntervalStats(TimeSpan start, TimeSpan length)
 
                 _completed.Add(other._completed);
                 _shed.Add(other._shed);
+                _sendLateness.Add(other._sendLateness);
                 foreach (var (error, count) in other._errors)
                 {
                     _errors[error] = _errors.GetValueOrDefault(error) + count;
