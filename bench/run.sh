@@ -4,6 +4,8 @@
 #   bench/run.sh                       fast vendors, 32 clients, 20 s (see --help for every option)
 #   bench/run.sh --mode default        the vendors' default latencies and faults
 #   bench/run.sh --quick               every section briefly, for smoke tests
+#   bench/run.sh --open-loop --capacity 390 --phases 50%:60s,200%:60s,25%:60s
+#                                      an offered rate in phases, per-interval rows (see bench/LoadBench/README.md)
 #   bench/run.sh > bench.md            Markdown tables on stdout, progress on stderr
 set -euo pipefail
 

@@ -43,10 +43,18 @@ public static class Bench
             var agentId = (await tenant.CreateAgentAsync())["id"]!.GetValue<Guid>();
             var context = new BenchContext(options, system, tenant, agentId, signingKey, output);
 
-            var throughput = await ThroughputSection.RunAsync(context, cancellationToken);
-            await HopSection.RunAsync(context, throughput, cancellationToken);
-            await MeteringLagSection.RunAsync(context, cancellationToken);
-            await StreamingSection.RunAsync(context, cancellationToken);
+            if (options.OpenLoop is not null)
+            {
+                await OpenLoopSection.RunAsync(context, memory, cancellationToken);
+            }
+            else
+            {
+                var throughput = await ThroughputSection.RunAsync(context, cancellationToken);
+                await HopSection.RunAsync(context, throughput, cancellationToken);
+                await MeteringLagSection.RunAsync(context, cancellationToken);
+                await StreamingSection.RunAsync(context, cancellationToken);
+            }
+
             await memory.ReportAsync(context);
             context.Targets.WriteTo(output);
         }
@@ -91,6 +99,12 @@ public static class Bench
         table.Add("Bench process GC", GCSettings.IsServerGC ? "server" : "workstation");
         table.Add("Edge rate limit", $"per-tenant bucket lifted to {UnlimitedTokens}/s (capacity, not the limiter, is measured)");
         table.Add("Load generator", "runs on the same machine and shares its cores with the services");
+        if (options.OpenLoop is { } openLoop)
+        {
+            table.Add("Mode", $"open loop, {openLoop.Phases.Count} phases over {Format.Seconds(openLoop.Duration)}"
+                + (openLoop.Capacity is { } capacity ? $", 100 % = {capacity:0.#} messages/s" : ""));
+        }
+
         table.WriteTo(output);
     }
 

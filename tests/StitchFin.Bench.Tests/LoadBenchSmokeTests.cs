@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
+using StitchFin.LoadBench.Sections;
 
 namespace StitchFin.LoadBench.Tests;
 
@@ -36,6 +38,44 @@ public sealed partial class LoadBenchSmokeTests
         Assert.Matches(@"\| edge → conversation → providers → upstream +\| +[1-9][\d,]* \|", report);
         Assert.DoesNotMatch(@"Streaming time to first token[^\n]*errors\)", report);
     }
+
+    [Fact]
+    public async Task A_short_open_loop_run_reports_every_interval_without_errors()
+    {
+        Assert.True(BenchOptions.TryParse(
+            ["--open-loop", "--phases", "20/s:2s", "--interval", "1s", "--warmup", "1", "--sessions", "4"],
+            out var options, out var problem), problem);
+        using var output = new StringWriter();
+
+        var exitCode = await Bench.RunAsync(options!, output, CancellationToken.None);
+
+        var report = output.ToString();
+        Assert.True(exitCode == 0, report);
+        Assert.Contains(OpenLoopSection.Heading, report);
+        Assert.Contains("## 4. Memory (RSS) per service", report);
+        Assert.DoesNotContain("## 1. Throughput through the edge", report);
+
+        // Two 1 s intervals of 20 messages each: every one answered (completed > 0), none shed, timed out, failed or not sent,
+        // and every service's RSS read at the interval's end.
+        var rows = IntervalRow().Matches(report);
+        Assert.Equal(["0–1", "1–2"], rows.Select(r => r.Groups["interval"].Value));
+        Assert.All(rows, row =>
+        {
+            Assert.Equal("20.0", row.Groups["offered"].Value);
+            Assert.NotEqual("0.0", row.Groups["completed"].Value);
+            Assert.True(Cells(row, "trouble").All(c => c is "0 (0)" or "0"), row.Value);
+            Assert.True(Cells(row, "rss").Count(c => double.TryParse(c, CultureInfo.InvariantCulture, out _)) == Services.Length, row.Value);
+        });
+        Assert.Matches(@"\| 20/s +\| +20\.0 \| +2 \| +[1-9][\d.]* \|", report);
+    }
+
+    private static string[] Cells(Match row, string group) =>
+        row.Groups[group].Value.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    // An interval row of the open-loop section: phase, interval, offered/s, completed/s, 429, 503, timeouts, errors,
+    // not sent, p50, p99, sent late p99, then one RSS per service.
+    [GeneratedRegex(@"^\| 20/s +\| (?<interval>[\d.]+–[\d.]+) +\| +(?<offered>[\d.]+) \| +(?<completed>[\d.]+) \|(?<trouble>(?:[^|]*\|){5})(?:[^|]*\|){3}(?<rss>(?:[^|]*\|){6})$", RegexOptions.Multiline)]
+    private static partial Regex IntervalRow();
 
     // A request row of sections 1 and 2: path, connections, OK count, rate, four latencies, errors.
     [GeneratedRegex(@"^\| (?:POST|GET|providers|tenancy|edge)[^|]*\|[^|]*\| *(?<ok>[\d,]+) \|(?:[^|]*\|){5} *(?<errors>[^|]*?) *\|$", RegexOptions.Multiline)]

@@ -60,6 +60,12 @@ public sealed class MemorySection : IAsyncDisposable
             allRead && worst.Kilobytes <= TargetKilobytes, allRead ? null : "a service's /proc status could not be read");
     }
 
+    /// <summary>Each service's VmRSS now, in kB (-1 when its /proc status cannot be read).</summary>
+    public IReadOnlyDictionary<string, long> CurrentRss() => Services.ToDictionary(
+        service => service,
+        service => ServicePid(service) is { } pid && ReadStatus(pid)?.GetValueOrDefault("VmRSS", -1) is { } rss ? rss : -1L,
+        StringComparer.Ordinal);
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
