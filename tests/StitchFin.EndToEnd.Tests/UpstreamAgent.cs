@@ -15,7 +15,8 @@ public sealed record UpstreamAgent(Tenant Tenant, string Name, Guid Id, Guid Ses
     public const decimal OutputPrice = 0.0020m;
     public const string SystemPrompt = "You are helpful.";
 
-    public static async Task<UpstreamAgent> CreateAsync(StitchFinSystem system, UpstreamStep[] primary, UpstreamStep[]? fallback = null)
+    /// <param name="provider">The provider entry both models are on: <see cref="Provider"/> (chat completions) or one of the native kinds'.</param>
+    public static async Task<UpstreamAgent> CreateAsync(StitchFinSystem system, UpstreamStep[] primary, UpstreamStep[]? fallback = null, string provider = Provider)
     {
         var tag = Guid.NewGuid().ToString("N")[..10];
         var primaryModel = $"primary-{tag}";
@@ -30,9 +31,9 @@ public sealed record UpstreamAgent(Tenant Tenant, string Name, Guid Id, Guid Ses
         var agent = await tenant.ExpectAsync(HttpMethod.Post, "/agents", HttpStatusCode.Created, new
         {
             name = $"agent-{tag}",
-            primaryProvider = Provider,
+            primaryProvider = provider,
             primaryModel,
-            fallbackProvider = fallback is null ? null : Provider,
+            fallbackProvider = fallback is null ? null : provider,
             fallbackModel,
             systemPrompt = SystemPrompt,
         });

@@ -21,7 +21,7 @@ public sealed class UpstreamTests(StitchFinSystem system)
     private const string SystemPrompt = UpstreamAgent.SystemPrompt;
 
     [Fact]
-    public async Task The_catalogue_lists_the_upstream_without_its_address_or_key()
+    public async Task The_catalogue_lists_the_upstreams_and_their_kinds_without_an_address_or_a_key()
     {
         var tenant = await Tenant.CreateAsync(system);
 
@@ -32,10 +32,12 @@ public sealed class UpstreamTests(StitchFinSystem system)
         Assert.DoesNotContain(StitchFinSystem.UpstreamApiKey, body, StringComparison.Ordinal);
         Assert.DoesNotContain(system.Upstream.BaseUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), body, StringComparison.Ordinal);
         var providers = JsonNode.Parse(body)!.AsArray();
-        Assert.Equal(["VendorA", "VendorB", Provider], providers.Select(p => p!["name"]!.GetValue<string>()));
-        var upstream = providers[2]!;
-        Assert.Equal(("openai-compatible", InputPrice, OutputPrice), (upstream["kind"]!.GetValue<string>(),
-            upstream["inputPer1KTokens"]!.GetValue<decimal>(), upstream["outputPer1KTokens"]!.GetValue<decimal>()));
+        Assert.Equal(
+            [("VendorA", "simulated"), ("VendorB", "simulated"), (Provider, "openai-compatible"),
+             (StitchFinSystem.UpstreamAnthropicProvider, "anthropic"), (StitchFinSystem.UpstreamResponsesProvider, "openai-responses")],
+            providers.Select(p => (p!["name"]!.GetValue<string>(), p["kind"]!.GetValue<string>())));
+        Assert.All(providers.Skip(2), upstream => Assert.Equal((InputPrice, OutputPrice),
+            (upstream!["inputPer1KTokens"]!.GetValue<decimal>(), upstream["outputPer1KTokens"]!.GetValue<decimal>())));
         Assert.Equal(HttpStatusCode.Unauthorized, (await system.CreateClient().GetAsync("/providers")).StatusCode);
     }
 

@@ -22,10 +22,13 @@ public static class EndToEndDefaults
         ["Resilience__BreakDurationMs"] = "3000",
     };
 
-    /// <summary>One <c>openai-compatible</c> provider entry: the block of settings a deployment adds for a real upstream.</summary>
-    public static IDictionary<string, string> UpstreamProvider(string name, Uri baseUrl, string apiKey) => new Dictionary<string, string>
+    /// <summary>
+    /// One provider entry (<c>openai-compatible</c> unless <paramref name="kind"/> says <c>openai-responses</c> or
+    /// <c>anthropic</c>): the block of settings a deployment adds for a real upstream.
+    /// </summary>
+    public static IDictionary<string, string> UpstreamProvider(string name, Uri baseUrl, string apiKey, string kind = "openai-compatible") => new Dictionary<string, string>
     {
-        [$"Providers__{name}__Kind"] = "openai-compatible",
+        [$"Providers__{name}__Kind"] = kind,
         [$"Providers__{name}__BaseUrl"] = baseUrl.ToString(),
         [$"Providers__{name}__ApiKey"] = apiKey,
         [$"Providers__{name}__InputPer1KTokens"] = "0.0010",

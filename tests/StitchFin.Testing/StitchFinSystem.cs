@@ -34,6 +34,12 @@ public sealed class StitchFinSystem : IAsyncLifetime
     /// <summary>The key that provider entry holds; the upstream refuses any other.</summary>
     public const string UpstreamApiKey = "sk-e2e-upstream-key-0123456789";
 
+    /// <summary>A provider entry of kind <c>anthropic</c> on the same <see cref="Upstream"/>: it is asked in Anthropic's Messages API.</summary>
+    public const string UpstreamAnthropicProvider = "UpstreamAnthropic";
+
+    /// <summary>A provider entry of kind <c>openai-responses</c> on the same <see cref="Upstream"/>: it is asked in OpenAI's Responses API.</summary>
+    public const string UpstreamResponsesProvider = "UpstreamResponses";
+
     public StitchFinSystem() : this(EndToEndDefaults.Configuration, dedicatedBroker: false, dedicatedDatabase: false, tracing: true, upstream: true)
     {
     }
@@ -42,7 +48,10 @@ public sealed class StitchFinSystem : IAsyncLifetime
     /// <param name="dedicatedBroker">Run on a RabbitMQ node of its own, which <see cref="Broker"/> can stop and kill.</param>
     /// <param name="dedicatedDatabase">Run on a PostgreSQL server of its own, which <see cref="Database"/> can stop and kill.</param>
     /// <param name="tracing">Export every service's telemetry over OTLP to <see cref="Traces"/>.</param>
-    /// <param name="upstream">Start a <see cref="FaultyUpstream"/> and configure it as the <see cref="UpstreamProvider"/> provider.</param>
+    /// <param name="upstream">
+    /// Start a <see cref="FaultyUpstream"/> and configure it as the <see cref="UpstreamProvider"/> provider, and as
+    /// <see cref="UpstreamAnthropicProvider"/> and <see cref="UpstreamResponsesProvider"/>.
+    /// </param>
     private StitchFinSystem(IDictionary<string, string> configurationOverrides, bool dedicatedBroker, bool dedicatedDatabase, bool tracing, bool upstream)
     {
         _overrides = new Dictionary<string, string>(configurationOverrides);
@@ -57,7 +66,10 @@ public sealed class StitchFinSystem : IAsyncLifetime
     private readonly bool _withUpstream;
     private FaultyUpstream? _upstream;
 
-    /// <summary>A real OpenAI-compatible server in this process that the system's <see cref="UpstreamProvider"/> calls.</summary>
+    /// <summary>
+    /// A real upstream in this process (chat completions, Responses, Anthropic Messages) that the system's
+    /// <see cref="UpstreamProvider"/>, <see cref="UpstreamAnthropicProvider"/> and <see cref="UpstreamResponsesProvider"/> call.
+    /// </summary>
     public FaultyUpstream Upstream => _upstream ?? throw new InvalidOperationException("This system was started without an upstream.");
 
     public OtlpTraceReceiver Traces => _traces ?? throw new InvalidOperationException("This system was started without tracing.");
@@ -117,7 +129,9 @@ public sealed class StitchFinSystem : IAsyncLifetime
         if (_withUpstream)
         {
             _upstream = await FaultyUpstream.StartAsync(UpstreamApiKey);
-            foreach (var (key, value) in EndToEndDefaults.UpstreamProvider(UpstreamProvider, _upstream.BaseUrl, UpstreamApiKey))
+            foreach (var (key, value) in EndToEndDefaults.UpstreamProvider(UpstreamProvider, _upstream.BaseUrl, UpstreamApiKey)
+                .Concat(EndToEndDefaults.UpstreamProvider(UpstreamAnthropicProvider, _upstream.BaseUrl, UpstreamApiKey, "anthropic"))
+                .Concat(EndToEndDefaults.UpstreamProvider(UpstreamResponsesProvider, _upstream.BaseUrl, UpstreamApiKey, "openai-responses")))
             {
                 _overrides.TryAdd(key, value);
             }

@@ -4,8 +4,11 @@
 /** A provider's name as the catalogue (`GET /providers`) spells it, e.g. "VendorA". */
 export type Provider = string
 
-/** `simulated`: a built-in vendor with one model; `openai-compatible`: a real upstream. */
-export type ProviderKind = 'simulated' | 'openai-compatible'
+/**
+ * `simulated`: a built-in vendor with one model; the others are real upstreams, by the API they speak:
+ * `openai-compatible` (chat completions), `openai-responses` (OpenAI's Responses API), `anthropic` (Messages API).
+ */
+export type ProviderKind = 'simulated' | 'openai-compatible' | 'openai-responses' | 'anthropic'
 
 /** One entry of `GET /providers`, in configuration order. */
 export interface ProviderInfo {

@@ -52,7 +52,7 @@ public static class Extensions
         builder.Services.AddSingleton<IValidateOptions<ProviderCatalogOptions>, ProviderCatalogOptionsValidator>();
         builder.Services.AddOptions<ProviderCatalogOptions>().ValidateOnStart();
         builder.Services.AddSingleton<ProviderCatalog>();
-        builder.Services.AddHttpClient<IProviderAdapter, OpenAiChatAdapter>(http =>
+        builder.Services.AddHttpClient<IProviderAdapter, UpstreamAdapter>(http =>
             {
                 // The attempt's own limits (first token, idle) and the overall deadline govern how long a call may take.
                 http.Timeout = Timeout.InfiniteTimeSpan;

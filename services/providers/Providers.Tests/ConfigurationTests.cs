@@ -20,7 +20,7 @@ public sealed class ConfigurationTests
     [InlineData("Vendors:Mode", "turbo", "Vendors:Mode 'turbo' is not one of default, fast, failing")]
     [InlineData("Vendors:Speed", "fast", "Vendors:Speed is not a known setting")]
     [InlineData("Providers:VendorA:BaseUrl", "not a url", "Providers:VendorA:BaseUrl 'not a url' must be an absolute http or https URL")]
-    [InlineData("Providers:Local:BaseUrl", "http://127.0.0.1:11434/v1", "Providers:Local:Kind must be 'openai-compatible' or 'simulated'")]
+    [InlineData("Providers:Local:BaseUrl", "http://127.0.0.1:11434/v1", "Providers:Local:Kind must be one of 'openai-compatible', 'openai-responses', 'anthropic' or 'simulated'")]
     [InlineData("Providers:Local:Kind", "simulated", "Kind 'simulated' is only for the built-in vendors")]
     [InlineData("Providers:Local:Kind", "openai-compatible", "Providers:Local:BaseUrl '' must be an absolute http or https URL")]
     [InlineData("Providers:Local:Kind", "openai-compatible", "Providers:Local:InputPer1KTokens is required")]
@@ -30,6 +30,8 @@ public sealed class ConfigurationTests
     [InlineData("Providers:VendorA:ApiKeyEnvironmentVariable", "STITCHFIN_TEST_UNSET_VARIABLE", "names 'STITCHFIN_TEST_UNSET_VARIABLE', which is not set")]
     [InlineData("Providers:VendorA:Colour", "blue", "Colour")]
     [InlineData("Providers:bad name:Kind", "openai-compatible", "a provider name is")]
+    [InlineData("Providers:Claude:Kind", "anthropic", "Providers:Claude:InputPer1KTokens is required")]
+    [InlineData("Providers:VendorA:DefaultMaxTokens", "100", "Providers:VendorA:DefaultMaxTokens is only for kind 'anthropic'")]
     [InlineData("Resilience:MaxRetries", "-1", "Resilience:MaxRetries must be between 0 and 10")]
     [InlineData("Resilience:BreakerFailureRatio", "0", "Resilience:BreakerFailureRatio must be greater than 0")]
     [InlineData("Resilience:AttemptTimeoutMs", "3000", "AttemptTimeoutMs")]
@@ -102,13 +104,64 @@ public sealed class ConfigurationTests
 
         var local = options.Build().Single(e => e.Name == "Local");
 
-        Assert.Equal("http://127.0.0.1:8000/v1/chat/completions", local.ChatCompletionsUrl.ToString());
+        Assert.Equal("http://127.0.0.1:8000/v1/chat/completions", local.EndpointUrl.ToString());
         Assert.Equal("sk-from-environment", local.ApiKey);
         Assert.Equal("org-1", local.Headers["openai-organization"]);
         Assert.Null(local.DefaultModel);
         Assert.Empty(local.Models);
         Assert.DoesNotContain("sk-", local.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("sk-", System.Text.Json.JsonSerializer.Serialize(local.ToInfo()), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("anthropic", "https://api.anthropic.com/v1", "https://api.anthropic.com/v1/messages", 4096)]
+    [InlineData("openai-responses", "https://api.openai.com/v1/", "https://api.openai.com/v1/responses", null)]
+    [InlineData("openai-compatible", "https://api.openai.com/v1", "https://api.openai.com/v1/chat/completions", null)]
+    public void Each_kind_is_one_block_of_settings_and_is_called_at_its_apis_path(string kind, string baseUrl, string endpoint, int? defaultMaxTokens)
+    {
+        var options = new ProviderCatalogOptions();
+        options.Providers["Native"] = new ProviderOptions
+        {
+            Kind = kind, BaseUrl = baseUrl, ApiKey = "sk-native-key", InputPer1KTokens = 0.003m, OutputPer1KTokens = 0.015m,
+        };
+
+        var native = options.Build().Single(e => e.Name == "Native");
+
+        Assert.Equal((kind, endpoint, defaultMaxTokens), (native.Kind, native.EndpointUrl.ToString(), native.DefaultMaxTokens));
+        Assert.Equal(kind, native.ToInfo().Kind);
+        Assert.DoesNotContain("sk-", System.Text.Json.JsonSerializer.Serialize(native.ToInfo()), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("anthropic", "x-api-key", null, "Providers:Claude:Headers:x-api-key is not a header")]
+    [InlineData("anthropic", "anthropic-beta", 0, "Providers:Claude:DefaultMaxTokens must be between 1 and 1000000")]
+    [InlineData("openai-responses", "anthropic-beta", 500, "Providers:Claude:DefaultMaxTokens is only for kind 'anthropic'")]
+    public void Anthropics_key_header_is_only_its_api_key_and_its_default_limit_is_bounded(string kind, string header, int? defaultMaxTokens, string error)
+    {
+        var options = new ProviderCatalogOptions();
+        options.Providers["Claude"] = new ProviderOptions
+        {
+            Kind = kind, BaseUrl = "https://api.anthropic.com/v1", InputPer1KTokens = 0.003m, OutputPer1KTokens = 0.015m,
+            Headers = { [header] = "value" }, DefaultMaxTokens = defaultMaxTokens,
+        };
+
+        Assert.Equal([error], options.Validate().Select(e => e[..Math.Min(e.Length, error.Length)]));
+    }
+
+    [Fact]
+    public void An_anthropic_provider_may_set_its_version_header_and_its_default_limit()
+    {
+        var options = new ProviderCatalogOptions();
+        options.Providers["Claude"] = new ProviderOptions
+        {
+            Kind = "anthropic", BaseUrl = "https://api.anthropic.com/v1", InputPer1KTokens = 0.003m, OutputPer1KTokens = 0.015m,
+            Headers = { ["anthropic-version"] = "2023-06-01", ["anthropic-beta"] = "prompt-caching-2024-07-31" }, DefaultMaxTokens = 8192,
+        };
+
+        var claude = options.Build().Single(e => e.Name == "Claude");
+
+        Assert.Equal(8192, claude.DefaultMaxTokens);
+        Assert.Equal("prompt-caching-2024-07-31", claude.Headers["anthropic-beta"]);
     }
 
     [Fact]
@@ -120,8 +173,8 @@ public sealed class ConfigurationTests
         var entries = options.Build();
 
         Assert.Equal(["VendorA", "VendorB"], entries.Select(e => e.Name));
-        Assert.Equal("http://127.0.0.1:5103/vendors/vendor-a/v1/chat/completions", entries[0].ChatCompletionsUrl.ToString());
-        Assert.Equal("http://127.0.0.1:6000/vendors/vendor-b/v1/chat/completions", entries[1].ChatCompletionsUrl.ToString());
+        Assert.Equal("http://127.0.0.1:5103/vendors/vendor-a/v1/chat/completions", entries[0].EndpointUrl.ToString());
+        Assert.Equal("http://127.0.0.1:6000/vendors/vendor-b/v1/chat/completions", entries[1].EndpointUrl.ToString());
         Assert.Equal(("simulated", "vendor-b", 0.0020m, 0.0040m), (entries[1].Kind, entries[1].DefaultModel, entries[1].Price.InputPer1KTokens, entries[1].Price.OutputPer1KTokens));
     }
 

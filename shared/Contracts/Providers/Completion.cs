@@ -180,10 +180,19 @@ public sealed record ProviderInfo(
     IReadOnlyList<string> Models,
     string? DefaultModel);
 
+/// <summary>
+/// What an upstream speaks: the simulated vendors and <c>openai-compatible</c> upstreams OpenAI's chat completions,
+/// <c>openai-responses</c> OpenAI's Responses API, <c>anthropic</c> Anthropic's Messages API.
+/// </summary>
 public static class ProviderKinds
 {
     public const string Simulated = "simulated";
     public const string OpenAiCompatible = "openai-compatible";
+    public const string OpenAiResponses = "openai-responses";
+    public const string Anthropic = "anthropic";
+
+    /// <summary>The kinds a deployment may configure (<see cref="Simulated"/> is only for the built-in vendors).</summary>
+    public static readonly IReadOnlyList<string> Configurable = [OpenAiCompatible, OpenAiResponses, Anthropic];
 }
 
 public static class ProviderNames

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,14 +14,14 @@ using Microsoft.Extensions.Logging;
 namespace StitchFin.Testing.Upstream;
 
 /// <summary>
-/// A real OpenAI-compatible HTTP/1.1 server on a free loopback port that answers <c>POST /v1/chat/completions</c>
-/// by a per-model script of <see cref="UpstreamStep"/>s, faults included (resets, stalls, cut streams, 429s), so a
-/// client's resilience is tested against what a provider (OpenAI, vLLM, Ollama) really does on the wire.
+/// A real HTTP/1.1 server on a free loopback port that answers OpenAI's <c>POST /v1/chat/completions</c>, OpenAI's
+/// Responses API (<c>POST /v1/responses</c>) and Anthropic's Messages API (<c>POST /v1/messages</c>) by a per-model
+/// script of <see cref="UpstreamStep"/>s, faults included (resets, stalls, cut streams, 429s), each in the wire
+/// format of the API it was asked in, so a client's resilience is tested against what a provider (OpenAI, Anthropic,
+/// vLLM, Ollama) really does on the wire.
 /// </summary>
 public sealed class FaultyUpstream : IAsyncDisposable
 {
-    private const string ChatCompletionsPath = "/v1/chat/completions";
-
     private readonly Lock _lock = new();
     private readonly List<UpstreamRequest> _requests = [];
     private readonly Dictionary<string, List<UpstreamRequest>> _requestsByModel = new(StringComparer.Ordinal);
@@ -35,7 +34,10 @@ public sealed class FaultyUpstream : IAsyncDisposable
 
     private FaultyUpstream(string? apiKey) => _apiKey = apiKey;
 
-    /// <summary><c>http://127.0.0.1:PORT/v1/</c>; chat completions are at <c>{BaseUrl}chat/completions</c>.</summary>
+    /// <summary>
+    /// <c>http://127.0.0.1:PORT/v1/</c>; chat completions are at <c>{BaseUrl}chat/completions</c>, responses at
+    /// <c>{BaseUrl}responses</c>, messages at <c>{BaseUrl}messages</c>.
+    /// </summary>
     public Uri BaseUrl { get; private set; } = null!;
 
     /// <summary>Every request so far, in arrival order.</summary>
@@ -50,7 +52,10 @@ public sealed class FaultyUpstream : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts on a free loopback port. With <paramref name="apiKey"/>, requests must carry <c>Authorization: Bearer {apiKey}</c>.</summary>
+    /// <summary>
+    /// Starts on a free loopback port. With <paramref name="apiKey"/>, requests must carry it as their API expects:
+    /// <c>Authorization: Bearer {apiKey}</c>, or <c>x-api-key</c> for Anthropic's.
+    /// </summary>
     public static async Task<FaultyUpstream> StartAsync(string? apiKey = null)
     {
         var upstream = new FaultyUpstream(apiKey);
@@ -176,9 +181,11 @@ public sealed class FaultyUpstream : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync(aborted.Token);
-            var parsed = ParsedBody.Parse(body);
-            var isChat = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Value == ChatCompletionsPath;
-            var authorized = _apiKey is null || context.Request.Headers.Authorization.ToString() == $"Bearer {_apiKey}";
+            var dialect = HttpMethods.IsPost(context.Request.Method) ? UpstreamDialect.ForPath(context.Request.Path.Value) : null;
+            var known = dialect is not null;
+            dialect ??= UpstreamDialect.Chat;
+            var parsed = dialect.Parse(body, context.Request.Headers);
+            var authorized = _apiKey is null || dialect.Authorized(context.Request.Headers, _apiKey);
 
             UpstreamScript? script = null;
             UpstreamStep? step = null;
@@ -193,6 +200,8 @@ public sealed class FaultyUpstream : IAsyncDisposable
                 {
                     Method = context.Request.Method,
                     Path = context.Request.Path.Value ?? "",
+                    Api = dialect.Api,
+                    System = parsed.System,
                     Model = parsed.Model,
                     Stream = parsed.Stream,
                     IncludeUsage = parsed.IncludeUsage,
@@ -205,7 +214,7 @@ public sealed class FaultyUpstream : IAsyncDisposable
                 };
                 forModel.Add(request);
                 _requests.Add(request);
-                if (isChat && authorized && parsed.Error is null && _scripts.TryGetValue(parsed.Model, out script))
+                if (known && authorized && parsed.Error is null && _scripts.TryGetValue(parsed.Model, out script))
                 {
                     step = script.Next();
                 }
@@ -214,9 +223,9 @@ public sealed class FaultyUpstream : IAsyncDisposable
                 _arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            var exchange = new UpstreamExchange(context, request, script, parsed.PromptCharacters,
+            var exchange = new UpstreamExchange(context, request, dialect, script, parsed.PromptCharacters,
                 () => _stopping.IsCancellationRequested, aborted.Token);
-            if (!isChat)
+            if (!known)
             {
                 await exchange.WriteErrorAsync(StatusCodes.Status404NotFound, $"Invalid URL ({context.Request.Method} {request.Path})",
                     "invalid_request_error", null, null);
@@ -224,7 +233,7 @@ public sealed class FaultyUpstream : IAsyncDisposable
             }
             else if (!authorized)
             {
-                await exchange.WriteErrorAsync(StatusCodes.Status401Unauthorized, "Incorrect API key provided.",
+                await exchange.WriteErrorAsync(StatusCodes.Status401Unauthorized, dialect.Api == UpstreamApi.AnthropicMessages ? "invalid x-api-key" : "Incorrect API key provided.",
                     "invalid_request_error", null, "invalid_api_key");
                 outcome = "unauthorized";
             }
@@ -272,62 +281,4 @@ internal sealed class UpstreamScript(UpstreamStep[] steps)
     public UpstreamStep Next() => steps[Math.Min(_played++, steps.Length - 1)];
 
     public long FirstPlayed(object key) => _firstPlayed.GetOrAdd(key, _ => Stopwatch.GetTimestamp());
-}
-
-/// <summary>The parts of a chat completions body the upstream reads; <see cref="Error"/> says why it is rejected.</summary>
-internal sealed record ParsedBody(
-    string Model,
-    bool Stream,
-    bool IncludeUsage,
-    IReadOnlyList<UpstreamMessage> Messages,
-    string? Error,
-    string? ErrorParam)
-{
-    public int PromptCharacters => Messages.Sum(m => m.Content.Length);
-
-    public static ParsedBody Parse(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return new("", false, false, [], "We could not parse the JSON body of your request: it is not a JSON object.", null);
-            }
-
-            var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : null;
-            var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-            var includeUsage = root.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
-                && options.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
-            var messages = new List<UpstreamMessage>();
-            if (root.TryGetProperty("messages", out var list) && list.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var message in list.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object))
-                {
-                    var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
-                    messages.Add(new UpstreamMessage(role, message.TryGetProperty("content", out var c) ? Content(c) : ""));
-                }
-            }
-
-            return model is null
-                ? new("", stream, includeUsage, messages, "you must provide a model parameter", "model")
-                : new(model, stream, includeUsage, messages, null, null);
-        }
-        catch (JsonException)
-        {
-            return new("", false, false, [], "We could not parse the JSON body of your request: it is not valid JSON.", null);
-        }
-    }
-
-    // Content is a string, or (multi-part) an array of {"type":"text","text":...} parts, or null.
-    private static string Content(JsonElement content) => content.ValueKind switch
-    {
-        JsonValueKind.String => content.GetString()!,
-        JsonValueKind.Array => string.Concat(content.EnumerateArray()
-            .Where(part => part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
-            .Select(part => part.GetProperty("text").GetString())),
-        JsonValueKind.Null or JsonValueKind.Undefined => "",
-        _ => content.GetRawText(),
-    };
 }

@@ -6,20 +6,27 @@ using Microsoft.AspNetCore.Http;
 
 namespace StitchFin.Testing.Upstream;
 
-/// <summary>What a step needs to answer one request: the HTTP exchange, what was asked, and the model's script.</summary>
+/// <summary>
+/// What a step needs to answer one request: the HTTP exchange, what was asked, the model's script, and the dialect of
+/// the API it was asked in.
+/// </summary>
 internal sealed class UpstreamExchange(
     HttpContext context,
     UpstreamRequest request,
+    UpstreamDialect dialect,
     UpstreamScript? script,
     int promptCharacters,
     Func<bool> stopping,
     CancellationToken aborted)
 {
+    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private int _eventsSent;
 
     public UpstreamRequest Request { get; } = request;
+
+    public UpstreamDialect Dialect { get; } = dialect;
 
     /// <summary>Cancelled when the client goes away or the server is disposed.</summary>
     public CancellationToken Aborted { get; } = aborted;
@@ -35,7 +42,7 @@ internal sealed class UpstreamExchange(
     {
         var words = UpstreamWire.Words(text);
         return new UpstreamCompletion(
-            "chatcmpl-" + Guid.NewGuid().ToString("N")[..24],
+            Dialect.IdPrefix + Guid.NewGuid().ToString("N")[..24],
             TimeProvider.System.GetUtcNow().ToUnixTimeSeconds(),
             reportedModel ?? Request.Model,
             text,
@@ -57,7 +64,7 @@ internal sealed class UpstreamExchange(
 
     public Task WriteErrorAsync(int status, string message, string type, string? param, string? code, int? retryAfterMs = null,
         Action<IHeaderDictionary>? headers = null) =>
-        WriteJsonAsync(status, UpstreamWire.Error(message, type, param, code, retryAfterMs), headers);
+        WriteJsonAsync(status, Dialect.Error(status, message, type, param, code, retryAfterMs), headers);
 
     /// <summary>Status 200, the headers, and the first <paramref name="length"/> bytes of <paramref name="body"/>, flushed.</summary>
     public async Task WritePartialJsonAsync(byte[] body, int length)
@@ -79,24 +86,37 @@ internal sealed class UpstreamExchange(
         await response.StartAsync(Aborted);
     }
 
-    /// <summary>Writes <c>data: {payload}\n\n</c>, flushes it, and records when.</summary>
-    public async Task SendEventAsync(byte[] payload)
+    /// <summary>Writes <c>event: {type}\n</c> (when it has one) and <c>data: {payload}\n\n</c>, flushes it, and records when.</summary>
+    public async Task SendEventAsync(UpstreamFrame frame)
     {
         if (_eventsSent++ > 0 && EventSpacing > TimeSpan.Zero)
         {
             await Task.Delay(EventSpacing, Aborted);
         }
 
-        var frame = new byte[DataPrefix.Length + payload.Length + EventEnd.Length];
-        DataPrefix.CopyTo(frame, 0);
-        payload.CopyTo(frame, DataPrefix.Length);
-        EventEnd.CopyTo(frame, DataPrefix.Length + payload.Length);
-        await context.Response.Body.WriteAsync(frame, Aborted);
+        using var bytes = new MemoryStream();
+        if (frame.EventType is { } type)
+        {
+            bytes.Write(EventPrefix);
+            bytes.Write(System.Text.Encoding.UTF8.GetBytes(type));
+            bytes.WriteByte((byte)'\n');
+        }
+
+        bytes.Write(DataPrefix);
+        bytes.Write(frame.Data);
+        bytes.Write(EventEnd);
+        await context.Response.Body.WriteAsync(bytes.ToArray(), Aborted);
         await context.Response.Body.FlushAsync(Aborted);
         Request.ChunkSent(Stopwatch.GetTimestamp());
     }
 
-    public Task SendDoneAsync() => SendEventAsync("[DONE]"u8.ToArray());
+    public async Task SendEventsAsync(IEnumerable<UpstreamFrame> frames)
+    {
+        foreach (var frame in frames)
+        {
+            await SendEventAsync(frame);
+        }
+    }
 
     /// <summary>Holds the request until the client goes away or the server is disposed, then drops the connection.</summary>
     public async Task<string> HoldAsync(string kind)
@@ -131,7 +151,7 @@ internal sealed record UpstreamCompletion(
     UpstreamUsage Usage,
     bool OmitUsage);
 
-/// <summary>OpenAI's wire format, written with Utf8JsonWriter.</summary>
+/// <summary>OpenAI's chat completions wire format, written with Utf8JsonWriter (and the writer every dialect uses).</summary>
 internal static class UpstreamWire
 {
     /// <summary>The deliberately truncated event <see cref="UpstreamStep.InvalidEvent"/> inserts.</summary>
@@ -347,7 +367,7 @@ internal static class UpstreamWire
         }
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> write)
+    public static byte[] Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))

@@ -1,6 +1,9 @@
 namespace StitchFin.Testing.Upstream;
 
-/// <summary>One chat message as the upstream received it; multi-part content is joined into one string.</summary>
+/// <summary>
+/// One message as the upstream received it; multi-part content (content blocks, input parts) is joined into one
+/// string. In a Responses request, <c>function_call</c> and <c>function_call_output</c> items are messages of those roles.
+/// </summary>
 public sealed record UpstreamMessage(string Role, string Content);
 
 /// <summary>Token counts a <see cref="UpstreamStep"/> reports instead of the computed defaults.</summary>
@@ -24,13 +27,19 @@ public sealed record UpstreamRequest
     /// <summary>The request path, e.g. <c>/v1/chat/completions</c>.</summary>
     public required string Path { get; init; }
 
+    /// <summary>The API the path names (chat completions for a path that names none).</summary>
+    public UpstreamApi Api { get; init; }
+
+    /// <summary>The system prompt apart from the messages: Anthropic's <c>system</c>, the Responses API's <c>instructions</c>.</summary>
+    public string? System { get; init; }
+
     /// <summary>The body's <c>model</c>, or "" when the body has none.</summary>
     public required string Model { get; init; }
 
     /// <summary>The body's <c>stream</c>.</summary>
     public required bool Stream { get; init; }
 
-    /// <summary>The body's <c>stream_options.include_usage</c>.</summary>
+    /// <summary>The body's <c>stream_options.include_usage</c> (chat completions only).</summary>
     public required bool IncludeUsage { get; init; }
 
     public required IReadOnlyList<UpstreamMessage> Messages { get; init; }

@@ -5,8 +5,9 @@ using Microsoft.Net.Http.Headers;
 namespace StitchFin.Testing.Upstream;
 
 /// <summary>
-/// How <see cref="FaultyUpstream"/> answers one request. Each answer is OpenAI's wire format; a streamed one
-/// (the request asked <c>"stream": true</c>) is flushed event by event.
+/// How <see cref="FaultyUpstream"/> answers one request, in the wire format of the API it was asked in (chat
+/// completions, Responses or Anthropic Messages); a streamed one (the request asked <c>"stream": true</c>) is flushed
+/// event by event.
 /// </summary>
 public sealed class UpstreamStep
 {
@@ -51,14 +52,14 @@ public sealed class UpstreamStep
             }
 
             await x.WriteJsonAsync(StatusCodes.Status200OK,
-                UpstreamWire.Completion(x.NewCompletion(text, usage, omitUsage, reportedModel), "stop"));
+                x.Dialect.Whole(x.NewCompletion(text, usage, omitUsage, reportedModel), "stop", []));
             return "replied";
         });
     }
 
     /// <summary>
     /// A reply that calls tools (finish reason <c>tool_calls</c>), with optional text before the calls. Streamed, each
-    /// call arrives as OpenAI sends it: its id and name first, then its arguments in fragments.
+    /// call arrives as the API sends it: its id and name first, then its arguments in fragments of 8 characters.
     /// </summary>
     public static UpstreamStep ToolCalls(IReadOnlyList<UpstreamToolCall> calls, string text = "", UpstreamUsage? usage = null) =>
         new($"ToolCalls({string.Join(", ", calls.Select(c => c.Name))})", async x =>
@@ -66,35 +67,30 @@ public sealed class UpstreamStep
             var reply = x.NewCompletion(text, usage);
             if (!x.Request.Stream)
             {
-                await x.WriteJsonAsync(StatusCodes.Status200OK, UpstreamWire.ToolCallCompletion(reply, calls));
+                await x.WriteJsonAsync(StatusCodes.Status200OK, x.Dialect.Whole(reply, "tool_calls", calls));
                 return "called-tools";
             }
 
-            var usageField = x.Request.IncludeUsage;
+            var writer = x.Dialect.Stream(reply, x.Request.IncludeUsage);
             await x.BeginStreamAsync();
-            await x.SendEventAsync(UpstreamWire.RoleChunk(reply, usageField));
+            await x.SendEventsAsync(writer.Opening());
             foreach (var word in reply.Words)
             {
-                await x.SendEventAsync(UpstreamWire.ContentChunk(reply, usageField, word));
+                await x.SendEventsAsync(writer.Text(word));
             }
 
             for (var i = 0; i < calls.Count; i++)
             {
-                await x.SendEventAsync(UpstreamWire.ToolCallChunk(reply, usageField, i, calls[i].Id, calls[i].Name, ""));
+                await x.SendEventsAsync(writer.ToolCallStart(i, calls[i]));
                 var arguments = calls[i].Arguments;
                 for (var at = 0; at < arguments.Length; at += 8)
                 {
-                    await x.SendEventAsync(UpstreamWire.ToolCallChunk(reply, usageField, i, null, null, arguments[at..Math.Min(arguments.Length, at + 8)]));
+                    await x.SendEventsAsync(writer.ToolCallArguments(i, arguments[at..Math.Min(arguments.Length, at + 8)]));
                 }
             }
 
-            await x.SendEventAsync(UpstreamWire.FinishChunk(reply, usageField, "tool_calls"));
-            if (usageField)
-            {
-                await x.SendEventAsync(UpstreamWire.UsageChunk(reply));
-            }
-
-            await x.SendDoneAsync();
+            await x.SendEventsAsync(writer.Finish("tool_calls"));
+            await x.SendEventsAsync(writer.Done());
             return "called-tools";
         });
 
@@ -132,7 +128,7 @@ public sealed class UpstreamStep
         });
     }
 
-    /// <summary>That status with OpenAI's server_error body; <paramref name="code"/> is its <c>code</c>.</summary>
+    /// <summary>That status with a server error body (OpenAI's server_error, Anthropic's api_error); <paramref name="code"/> is OpenAI's <c>code</c>.</summary>
     public static UpstreamStep Status(int status, string? code = null) =>
         new($"Status({status})", x => WriteStatusAsync(x, status, code));
 
@@ -158,14 +154,15 @@ public sealed class UpstreamStep
             }
 
             await Task.Delay(delay, x.Aborted);
-            await x.WriteJsonAsync(StatusCodes.Status200OK, UpstreamWire.Completion(x.NewCompletion(text), "stop"));
+            await x.WriteJsonAsync(StatusCodes.Status200OK, x.Dialect.Whole(x.NewCompletion(text), "stop", []));
             return "replied";
         });
     }
 
     /// <summary>
-    /// Streaming: the role chunk and the first <paramref name="contentChunks"/> word chunks, then the connection drops
-    /// (no finish, no [DONE]). Otherwise: status 200 and half the JSON body, then the connection drops.
+    /// Streaming: the opening events (the role chunk) and the first <paramref name="contentChunks"/> word chunks, then
+    /// the connection drops (no finish, no last event). Otherwise: status 200 and half the JSON body, then the
+    /// connection drops.
     /// </summary>
     public static UpstreamStep CutAfter(int contentChunks, string text)
     {
@@ -178,7 +175,7 @@ public sealed class UpstreamStep
                 return await StreamAsync(x, plan, "cut");
             }
 
-            var body = UpstreamWire.Completion(x.NewCompletion(text), "stop");
+            var body = x.Dialect.Whole(x.NewCompletion(text), "stop", []);
             await x.WritePartialJsonAsync(body, body.Length / 2);
             x.Abort();
             return "cut";
@@ -186,8 +183,8 @@ public sealed class UpstreamStep
     }
 
     /// <summary>
-    /// Streaming: the role chunk and <paramref name="contentChunks"/> word chunks, then nothing until the client goes
-    /// away or the server is disposed. Otherwise: half the JSON body, then the same.
+    /// Streaming: the opening events (the role chunk) and <paramref name="contentChunks"/> word chunks, then nothing
+    /// until the client goes away or the server is disposed. Otherwise: half the JSON body, then the same.
     /// </summary>
     public static UpstreamStep StallAfter(int contentChunks, string text)
     {
@@ -200,7 +197,7 @@ public sealed class UpstreamStep
                 return await StreamAsync(x, plan, "stalled");
             }
 
-            var body = UpstreamWire.Completion(x.NewCompletion(text), "stop");
+            var body = x.Dialect.Whole(x.NewCompletion(text), "stop", []);
             await x.WritePartialJsonAsync(body, body.Length / 2);
             return await x.HoldAsync("stalled");
         });
@@ -221,12 +218,15 @@ public sealed class UpstreamStep
                 return await StreamAsync(x, plan, "replied-with-invalid-event");
             }
 
-            await x.WriteJsonAsync(StatusCodes.Status200OK, UpstreamWire.BrokenEvent);
+            await x.WriteJsonAsync(StatusCodes.Status200OK, x.Dialect.BrokenEvent.Data);
             return "invalid-body";
         });
     }
 
-    /// <summary>Streaming: everything but <c>data: [DONE]</c>, then the response ends normally. Otherwise: a normal answer.</summary>
+    /// <summary>
+    /// Streaming: everything but the last event (<c>data: [DONE]</c>, <c>message_stop</c>, <c>response.completed</c>),
+    /// then the response ends normally. Otherwise: a normal answer.
+    /// </summary>
     public static UpstreamStep OmitDone(string text)
     {
         var plan = new StreamPlan(text) { OmitDone = true };
@@ -237,25 +237,24 @@ public sealed class UpstreamStep
                 return await StreamAsync(x, plan, "replied-without-done");
             }
 
-            await x.WriteJsonAsync(StatusCodes.Status200OK, UpstreamWire.Completion(x.NewCompletion(text), "stop"));
+            await x.WriteJsonAsync(StatusCodes.Status200OK, x.Dialect.Whole(x.NewCompletion(text), "stop", []));
             return "replied";
         });
     }
 
-    /// <summary>400 context_length_exceeded.</summary>
+    /// <summary>400: the prompt is too long for the model (OpenAI's code context_length_exceeded, Anthropic's "prompt is too long").</summary>
     public static UpstreamStep ContextLengthExceeded() => new("ContextLengthExceeded()", async x =>
     {
-        await x.WriteErrorAsync(StatusCodes.Status400BadRequest,
-            "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens. Please reduce the length of the messages.",
-            "invalid_request_error", "messages", "context_length_exceeded");
+        var (message, param, code) = x.Dialect.ContextLengthExceeded;
+        await x.WriteErrorAsync(StatusCodes.Status400BadRequest, message, "invalid_request_error", param, code);
         return "context-length-exceeded";
     });
 
-    /// <summary>400 content_policy_violation.</summary>
+    /// <summary>400: refused by the provider's safety system (OpenAI's code content_policy_violation; Anthropic has no code for it).</summary>
     public static UpstreamStep ContentPolicyViolation() => new("ContentPolicyViolation()", async x =>
     {
-        await x.WriteErrorAsync(StatusCodes.Status400BadRequest, "Your request was rejected as a result of our safety system.",
-            "invalid_request_error", null, "content_policy_violation");
+        var (message, param, code) = x.Dialect.ContentPolicyViolation;
+        await x.WriteErrorAsync(StatusCodes.Status400BadRequest, message, "invalid_request_error", param, code);
         return "content-policy-violation";
     });
 
@@ -273,7 +272,11 @@ public sealed class UpstreamStep
                 : then.Play(x));
     }
 
-    /// <summary>Streaming: the role chunk, the content chunks and [DONE], but no chunk with a finish_reason. Otherwise: <c>"finish_reason": null</c>.</summary>
+    /// <summary>
+    /// Streaming: the opening, the content chunks and the last event, but no finish reason (chat completions: no chunk
+    /// with one; Anthropic: a <c>message_delta</c> without a stop reason; Responses: no <c>response.completed</c>).
+    /// Otherwise: <c>"finish_reason": null</c> (a <c>null</c> stop reason, a response still <c>in_progress</c>).
+    /// </summary>
     public static UpstreamStep NoFinishReason(string text)
     {
         var plan = new StreamPlan(text) { OmitFinish = true };
@@ -284,7 +287,7 @@ public sealed class UpstreamStep
                 return await StreamAsync(x, plan, "replied-without-finish-reason");
             }
 
-            await x.WriteJsonAsync(StatusCodes.Status200OK, UpstreamWire.Completion(x.NewCompletion(text), null));
+            await x.WriteJsonAsync(StatusCodes.Status200OK, x.Dialect.Whole(x.NewCompletion(text), null, []));
             return "replied-without-finish-reason";
         });
     }
@@ -296,18 +299,19 @@ public sealed class UpstreamStep
     }
 
     /// <summary>
-    /// One streamed answer: the role chunk, a chunk per word, the finish chunk, the usage chunk when asked, [DONE];
-    /// the plan's fault (cut, stall, broken event, missing finish or [DONE]) at its place.
+    /// One streamed answer: the opening (the role chunk), a chunk per word, the finish (chunk) and the usage (chunk,
+    /// when asked), the last event ([DONE]); the plan's fault (cut, stall, broken event, missing finish or last event)
+    /// at its place.
     /// </summary>
     private static async Task<string> StreamAsync(UpstreamExchange x, StreamPlan plan, string outcome)
     {
         var reply = x.NewCompletion(plan.Text, plan.Usage, plan.OmitUsage, plan.ReportedModel);
-        var usageField = x.Request.IncludeUsage;
+        var writer = x.Dialect.Stream(reply, x.Request.IncludeUsage);
         var words = reply.Words;
         x.EventSpacing = plan.Spacing;
 
         await x.BeginStreamAsync();
-        await x.SendEventAsync(UpstreamWire.RoleChunk(reply, usageField));
+        await x.SendEventsAsync(writer.Opening());
         if (plan.FirstTokenDelay > TimeSpan.Zero)
         {
             await Task.Delay(plan.FirstTokenDelay, x.Aborted);
@@ -328,7 +332,7 @@ public sealed class UpstreamStep
 
             if (i == Math.Min(plan.InvalidAfter ?? -1, words.Count))
             {
-                await x.SendEventAsync(UpstreamWire.BrokenEvent);
+                await x.SendEventAsync(x.Dialect.BrokenEvent);
             }
 
             if (i == words.Count)
@@ -341,22 +345,13 @@ public sealed class UpstreamStep
                 await beforeChunk(i).WaitAsync(x.Aborted);
             }
 
-            await x.SendEventAsync(UpstreamWire.ContentChunk(reply, usageField, words[i]));
+            await x.SendEventsAsync(writer.Text(words[i]));
         }
 
-        if (!plan.OmitFinish)
-        {
-            await x.SendEventAsync(UpstreamWire.FinishChunk(reply, usageField));
-        }
-
-        if (x.Request.IncludeUsage && !reply.OmitUsage)
-        {
-            await x.SendEventAsync(UpstreamWire.UsageChunk(reply));
-        }
-
+        await x.SendEventsAsync(writer.Finish(plan.OmitFinish ? null : "stop"));
         if (!plan.OmitDone)
         {
-            await x.SendDoneAsync();
+            await x.SendEventsAsync(writer.Done());
         }
 
         return outcome;

@@ -2,6 +2,7 @@ using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Idempotency;
 using StitchFin.Conversation.Messages;
 using StitchFin.Conversation.Translation;
+using StitchFin.ServiceDefaults.Anthropic;
 using StitchFin.ServiceDefaults.Http;
 
 namespace StitchFin.Conversation.Anthropic;
@@ -62,7 +63,7 @@ public sealed class AnthropicMessageStream(HttpResponse response, string request
             var index = _blocks++;
             await WriteAsync(AnthropicMessages.Events.ContentBlockStart, AnthropicMessages.ToolUseBlockStart(index, call), flush: false);
             await WriteAsync(AnthropicMessages.Events.ContentBlockDelta,
-                AnthropicMessages.InputJsonDelta(index, AnthropicMessages.ToolInput(call.Arguments)), flush: false);
+                AnthropicMessages.InputJsonDelta(index, AnthropicWire.ToolInput(call.Arguments)), flush: false);
             await WriteAsync(AnthropicMessages.Events.ContentBlockStop, AnthropicMessages.BlockStop(index), flush: false);
         }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using StitchFin.Contracts.Providers;
+using StitchFin.ServiceDefaults.Anthropic;
 using StitchFin.ServiceDefaults.OpenAi;
 using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
@@ -59,15 +60,6 @@ public static class AnthropicMessages
         public const string MessageDelta = "message_delta";
         public const string MessageStop = "message_stop";
         public const string Error = "error";
-    }
-
-    public static class StopReasons
-    {
-        public const string EndTurn = "end_turn";
-        public const string MaxTokens = "max_tokens";
-        public const string StopSequence = "stop_sequence";
-        public const string ToolUse = "tool_use";
-        public const string Refusal = "refusal";
     }
 
     public static class ErrorTypes
@@ -176,7 +168,7 @@ public static class AnthropicMessages
             exchange.Usage.Model ?? assistant.Model ?? requestedModel,
             assistant.Content,
             toolCalls,
-            StopReason(assistant.FinishReason, toolCalls.Count > 0),
+            AnthropicWire.StopReason(assistant.FinishReason, toolCalls.Count > 0),
             // Anthropic counts cache reads apart from input_tokens; OpenAI-compatible upstreams count them within.
             exchange.Usage.TokensIn - exchange.Usage.CachedTokensIn,
             exchange.Usage.TokensOut,
@@ -185,38 +177,6 @@ public static class AnthropicMessages
 
     /// <summary>The assistant's tool calls as the exchange stored them (<c>TranscriptMessage.ToolCalls</c>).</summary>
     private static IReadOnlyList<ToolCall> StoredToolCalls(StoredAssistant assistant) => assistant.ToolCalls ?? [];
-
-    /// <summary>The upstream's (OpenAI's) finish reason as Anthropic's stop reason; a reply that called tools stops for them.</summary>
-    public static string StopReason(string? finishReason, bool calledTools) => finishReason switch
-    {
-        _ when calledTools => StopReasons.ToolUse,
-        "length" => StopReasons.MaxTokens,
-        "tool_calls" or "function_call" => StopReasons.ToolUse,
-        "content_filter" => StopReasons.Refusal,
-        _ => StopReasons.EndTurn,
-    };
-
-    /// <summary>
-    /// A tool call's arguments as the JSON object Anthropic's <c>input</c> is: the upstream's object as it is; no
-    /// arguments, or arguments that are not a JSON object, are <c>{}</c>.
-    /// </summary>
-    public static string ToolInput(string arguments)
-    {
-        if (string.IsNullOrWhiteSpace(arguments))
-        {
-            return "{}";
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(arguments);
-            return document.RootElement.ValueKind == JsonValueKind.Object ? arguments.Trim() : "{}";
-        }
-        catch (JsonException)
-        {
-            return "{}";
-        }
-    }
 
     /// <summary>The <c>message</c> object of a whole answer.</summary>
     public static byte[] Message(AnthropicReply reply) => Write(json =>
@@ -234,7 +194,7 @@ public static class AnthropicMessages
 
         foreach (var call in reply.ToolCalls)
         {
-            WriteToolUse(json, call, ToolInput(call.Arguments));
+            WriteToolUse(json, call, AnthropicWire.ToolInput(call.Arguments));
         }
 
         json.WriteEndArray();

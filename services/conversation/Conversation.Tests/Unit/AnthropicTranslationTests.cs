@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using StitchFin.Contracts.Conversation;
 using StitchFin.Contracts.Providers;
 using StitchFin.Conversation.Translation;
+using StitchFin.ServiceDefaults.Anthropic;
 using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Conversation.Tests.Unit;
@@ -181,7 +182,7 @@ public sealed class AnthropicTranslationTests
     [InlineData(null, false, "end_turn")]
     [InlineData("something_new", false, "end_turn")]
     public void Finish_reasons_map_to_stop_reasons(string? finishReason, bool calledTools, string stopReason) =>
-        Assert.Equal(stopReason, AnthropicMessages.StopReason(finishReason, calledTools));
+        Assert.Equal(stopReason, AnthropicWire.StopReason(finishReason, calledTools));
 
     [Theory]
     [InlineData("""{"city":"Paris"}""", """{"city":"Paris"}""")]
@@ -190,7 +191,7 @@ public sealed class AnthropicTranslationTests
     [InlineData("[1]", "{}")]
     [InlineData("{\"city\":", "{}")]
     public void Tool_arguments_become_an_input_object(string arguments, string input) =>
-        Assert.Equal(input, AnthropicMessages.ToolInput(arguments));
+        Assert.Equal(input, AnthropicWire.ToolInput(arguments));
 
     [Theory]
     [InlineData(400, "invalid_request_error")]

@@ -7,13 +7,17 @@ namespace StitchFin.Providers.Catalog;
 
 /// <summary>
 /// One <c>Providers:{Name}</c> section. Every value is optional for the simulated vendors (their defaults apply);
-/// an <c>openai-compatible</c> provider needs at least <c>Kind</c>, <c>BaseUrl</c> and both prices.
+/// any other provider needs at least <c>Kind</c>, <c>BaseUrl</c> and both prices.
 /// </summary>
 public sealed class ProviderOptions
 {
+    /// <summary>What the upstream speaks: one of <see cref="ProviderKinds.Configurable"/> (or <c>simulated</c>, for the built-in vendors).</summary>
     public string? Kind { get; set; }
 
-    /// <summary>The API root that <c>chat/completions</c> is appended to, e.g. <c>https://api.openai.com/v1</c>.</summary>
+    /// <summary>
+    /// The API root that the kind's path is appended to (<c>chat/completions</c>, <c>responses</c> or <c>messages</c>),
+    /// e.g. <c>https://api.openai.com/v1</c> or <c>https://api.anthropic.com/v1</c>.
+    /// </summary>
     public string? BaseUrl { get; set; }
 
     public string? ApiKey { get; set; }
@@ -34,6 +38,12 @@ public sealed class ProviderOptions
 
     /// <summary>False for a server that cannot stream: it is asked for whole replies, and a stream to a client gets it in one piece.</summary>
     public bool Streaming { get; set; } = true;
+
+    /// <summary>
+    /// <c>anthropic</c> only: the <c>max_tokens</c> sent when a request names no limit, since Anthropic's API requires
+    /// one (OpenAI's APIs default to the model's own).
+    /// </summary>
+    public int? DefaultMaxTokens { get; set; }
 }
 
 /// <summary>
@@ -49,10 +59,21 @@ public sealed partial class ProviderCatalogOptions
     public const int MaxModelLength = 200;
     public const int MaxNameLength = 64;
 
+    /// <summary>
+    /// What an <c>anthropic</c> provider sends as <c>max_tokens</c> when a request names no limit: every Claude model
+    /// can write this much, so no request is refused for it.
+    /// </summary>
+    public const int AnthropicDefaultMaxTokens = 4096;
+
+    public const int MaxDefaultMaxTokens = 1_000_000;
+
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Authorization", "Content-Type", "Content-Length", "Host", "Transfer-Encoding", "Connection", "Accept",
     };
+
+    /// <summary>Anthropic's key header, which only <c>ApiKey</c> may set (its <c>anthropic-version</c> may be changed).</summary>
+    private static readonly HashSet<string> AnthropicReservedHeaders = new(StringComparer.OrdinalIgnoreCase) { "x-api-key" };
 
     /// <summary>Sections by provider name, in configuration order after the simulated vendors.</summary>
     public Dictionary<string, ProviderOptions> Providers { get; } = new(StringComparer.Ordinal);
@@ -86,9 +107,9 @@ public sealed partial class ProviderCatalogOptions
             }
 
             var kind = options.Kind ?? (simulated is null ? null : ProviderKinds.Simulated);
-            if (kind is not (ProviderKinds.Simulated or ProviderKinds.OpenAiCompatible))
+            if (kind != ProviderKinds.Simulated && !ProviderKinds.Configurable.Contains(kind))
             {
-                errors.Add($"{prefix}:Kind must be '{ProviderKinds.OpenAiCompatible}' or '{ProviderKinds.Simulated}'.");
+                errors.Add($"{prefix}:Kind must be one of {string.Join(", ", ProviderKinds.Configurable.Select(k => $"'{k}'"))} or '{ProviderKinds.Simulated}'.");
                 continue;
             }
 
@@ -127,7 +148,8 @@ public sealed partial class ProviderCatalogOptions
 
             foreach (var (header, value) in options.Headers)
             {
-                if (ReservedHeaders.Contains(header) || !HeaderNameRegex().IsMatch(header))
+                if (ReservedHeaders.Contains(header) || !HeaderNameRegex().IsMatch(header)
+                    || (kind == ProviderKinds.Anthropic && AnthropicReservedHeaders.Contains(header)))
                 {
                     errors.Add($"{prefix}:Headers:{header} is not a header a provider entry may set (use ApiKey for Authorization).");
                 }
@@ -135,6 +157,13 @@ public sealed partial class ProviderCatalogOptions
                 {
                     errors.Add($"{prefix}:Headers:{header} must not contain control characters.");
                 }
+            }
+
+            if (options.DefaultMaxTokens is { } maxTokens && (kind != ProviderKinds.Anthropic || maxTokens is < 1 or > MaxDefaultMaxTokens))
+            {
+                errors.Add(kind == ProviderKinds.Anthropic
+                    ? $"{prefix}:DefaultMaxTokens must be between 1 and {MaxDefaultMaxTokens}."
+                    : $"{prefix}:DefaultMaxTokens is only for kind '{ProviderKinds.Anthropic}' (OpenAI's APIs need no limit).");
             }
 
             var models = ModelsOf(options, kind == ProviderKinds.Simulated ? simulated : null);
@@ -177,7 +206,8 @@ public sealed partial class ProviderCatalogOptions
             new Dictionary<string, string>(options.Headers, StringComparer.OrdinalIgnoreCase),
             ModelsOf(options, simulator),
             DefaultModelOf(options, simulator),
-            options.Streaming);
+            options.Streaming,
+            kind == ProviderKinds.Anthropic ? options.DefaultMaxTokens ?? AnthropicDefaultMaxTokens : null);
     }
 
     private static IReadOnlyList<string> ModelsOf(ProviderOptions options, SimulatedVendor? simulated) =>

@@ -6,8 +6,8 @@ namespace StitchFin.Providers.Catalog;
 public sealed record ProviderPrice(decimal InputPer1KTokens, decimal OutputPer1KTokens);
 
 /// <summary>
-/// One configured provider: where its OpenAI-compatible API is, how to authenticate, what it costs and which models
-/// agents may use on it. A class rather than a record so that no generated <c>ToString</c> can print the key.
+/// One configured provider: which API it speaks (its kind) and where, how to authenticate, what it costs and which
+/// models agents may use on it. A class rather than a record so that no generated <c>ToString</c> can print the key.
 /// </summary>
 public sealed class ProviderEntry(
     string name,
@@ -18,7 +18,8 @@ public sealed class ProviderEntry(
     IReadOnlyDictionary<string, string> headers,
     IReadOnlyList<string> models,
     string? defaultModel,
-    bool streaming = true)
+    bool streaming = true,
+    int? defaultMaxTokens = null)
 {
     public string Name => name;
 
@@ -27,9 +28,15 @@ public sealed class ProviderEntry(
     /// <summary>Ends with a slash, so relative paths append to it.</summary>
     public Uri BaseUrl => baseUrl;
 
-    public Uri ChatCompletionsUrl { get; } = new(baseUrl, "chat/completions");
+    /// <summary>Where requests go: the base URL and the path of the API the kind speaks.</summary>
+    public Uri EndpointUrl { get; } = new(baseUrl, kind switch
+    {
+        ProviderKinds.OpenAiResponses => "responses",
+        ProviderKinds.Anthropic => "messages",
+        _ => "chat/completions",
+    });
 
-    /// <summary>Sent as <c>Authorization: Bearer</c>; never logged, never answered.</summary>
+    /// <summary>Sent as <c>Authorization: Bearer</c> (as <c>x-api-key</c> to Anthropic); never logged, never answered.</summary>
     public string? ApiKey => apiKey;
 
     public ProviderPrice Price => price;
@@ -43,6 +50,9 @@ public sealed class ProviderEntry(
 
     /// <summary>Whether the upstream is asked for streams (every reply) or, for servers that cannot stream, whole replies.</summary>
     public bool Streaming => streaming;
+
+    /// <summary><c>anthropic</c> only: the <c>max_tokens</c> of a request that names no limit.</summary>
+    public int? DefaultMaxTokens => defaultMaxTokens;
 
     /// <summary>The model a request names, or the default; null when neither exists.</summary>
     public string? ResolveModel(string? requested) => string.IsNullOrEmpty(requested) ? defaultModel : requested;

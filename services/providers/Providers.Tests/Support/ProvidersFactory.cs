@@ -22,7 +22,7 @@ public sealed class ProvidersFactory(IDictionary<string, string?> settings, bool
         base.ConfigureWebHost(builder);
         if (!realNetwork)
         {
-            builder.ConfigureServices(services => services.AddHttpClient<IProviderAdapter, OpenAiChatAdapter>()
+            builder.ConfigureServices(services => services.AddHttpClient<IProviderAdapter, UpstreamAdapter>()
                 .ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler()));
         }
     }

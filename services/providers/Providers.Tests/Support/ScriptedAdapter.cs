@@ -67,7 +67,7 @@ public sealed class ScriptedUpstream(string name, FakeTimeProvider time)
     };
 
     public static UpstreamScriptStep Status(int status, string? code = null) => (_, _, _) =>
-        Task.FromResult(OpenAiChatAdapter.Classify(status, code is null ? null : new ChatError("refused", "invalid_request_error", code, null), null));
+        Task.FromResult(UpstreamAdapter.Classify(status, code is null ? null : new ChatError("refused", "invalid_request_error", code, null), null));
 
     public static UpstreamScriptStep RateLimited(int retryAfterMs) => (_, _, _) =>
         Task.FromResult(AttemptResult.RateLimited(429, TimeSpan.FromMilliseconds(retryAfterMs), null));

@@ -22,7 +22,8 @@ namespace StitchFin.Providers.Tests.Support;
 
 /// <summary>
 /// The providers service in memory with one <c>openai-compatible</c> provider <c>Up</c> on a real
-/// <see cref="FaultyUpstream"/> over loopback, and providers <c>Moved302</c> and <c>Moved307</c> on a
+/// <see cref="FaultyUpstream"/> over loopback, providers of the native kinds on the same upstream (<c>UpAnthropic</c>,
+/// <c>UpResponses</c>, and the same for whole replies), and providers <c>Moved302</c> and <c>Moved307</c> on a
 /// <see cref="RedirectingUpstream"/> that points every request at that same upstream.
 /// </summary>
 public sealed class UpstreamService : IAsyncDisposable
@@ -31,6 +32,17 @@ public sealed class UpstreamService : IAsyncDisposable
 
     /// <summary>The same upstream as a provider configured for whole replies (<c>Streaming: false</c>).</summary>
     public const string WholeProvider = "Whole";
+
+    /// <summary>The same upstream spoken to in Anthropic's Messages API (kind <c>anthropic</c>), streamed and whole.</summary>
+    public const string AnthropicProvider = "UpAnthropic";
+    public const string AnthropicWholeProvider = "UpAnthropicWhole";
+
+    /// <summary>What <see cref="AnthropicProvider"/> sends as <c>max_tokens</c> when a request names no limit.</summary>
+    public const int AnthropicDefaultMaxTokens = 1024;
+
+    /// <summary>The same upstream spoken to in OpenAI's Responses API (kind <c>openai-responses</c>), streamed and whole.</summary>
+    public const string ResponsesProvider = "UpResponses";
+    public const string ResponsesWholeProvider = "UpResponsesWhole";
     public const string ApiKey = "sk-test-6f1e2d3c4b5a";
     public const decimal InputPer1K = 0.001m;
     public const decimal OutputPer1K = 0.002m;
@@ -71,6 +83,18 @@ public sealed class UpstreamService : IAsyncDisposable
         };
         AddProvider(settings, Provider, upstream.BaseUrl);
         AddProvider(settings, WholeProvider, upstream.BaseUrl);
+        foreach (var (name, kind, streaming) in new[]
+        {
+            (AnthropicProvider, ProviderKinds.Anthropic, true), (AnthropicWholeProvider, ProviderKinds.Anthropic, false),
+            (ResponsesProvider, ProviderKinds.OpenAiResponses, true), (ResponsesWholeProvider, ProviderKinds.OpenAiResponses, false),
+        })
+        {
+            AddProvider(settings, name, upstream.BaseUrl, kind);
+            settings[$"Providers:{name}:Headers:X-Team"] = "gateway";
+            settings[$"Providers:{name}:Streaming"] = streaming ? "true" : "false";
+        }
+
+        settings[$"Providers:{AnthropicProvider}:DefaultMaxTokens"] = AnthropicDefaultMaxTokens.ToString(CultureInfo.InvariantCulture);
         foreach (var status in RedirectingUpstream.Statuses)
         {
             AddProvider(settings, $"Moved{status}", redirector.BaseUrlFor(status));
@@ -85,9 +109,9 @@ public sealed class UpstreamService : IAsyncDisposable
         return new UpstreamService(upstream, redirector, factory);
     }
 
-    private static void AddProvider(Dictionary<string, string?> settings, string name, Uri baseUrl)
+    private static void AddProvider(Dictionary<string, string?> settings, string name, Uri baseUrl, string kind = ProviderKinds.OpenAiCompatible)
     {
-        settings[$"Providers:{name}:Kind"] = ProviderKinds.OpenAiCompatible;
+        settings[$"Providers:{name}:Kind"] = kind;
         settings[$"Providers:{name}:BaseUrl"] = baseUrl.ToString();
         settings[$"Providers:{name}:ApiKey"] = ApiKey;
         settings[$"Providers:{name}:InputPer1KTokens"] = InputPer1K.ToString(CultureInfo.InvariantCulture);

@@ -6,26 +6,16 @@ using StitchFin.ServiceDefaults.OpenAi;
 
 namespace StitchFin.Providers.Upstreams;
 
-/// <summary>One attempt at one target: the only code that talks to an upstream.</summary>
-public interface IProviderAdapter
-{
-    /// <summary>
-    /// Sends the request and passes the reply's text to <paramref name="sink"/> as it arrives. Upstream faults come back
-    /// as results; the caller's token (the overall deadline, the caller going away) surfaces as
-    /// <see cref="OperationCanceledException"/>.
-    /// </summary>
-    Task<AttemptResult> SendAsync(Target target, NormalizedRequest request, IContentSink sink, AttemptLimits limits, CancellationToken cancellationToken);
-}
-
 /// <summary>
-/// Speaks OpenAI's <c>POST {base}/chat/completions</c> to the address the catalogue configured for the target (never
-/// one a request names), and maps what comes back to attempt outcomes. It asks for a stream, whether or not its caller
-/// streams: a stream has a first token and gaps to time, where a whole reply is silent until it is complete; an
-/// upstream configured with <c>Streaming: false</c> is asked for whole replies.
+/// Sends one attempt to the address the catalogue configured for the target (never one a request names), in the
+/// protocol of the provider's kind (<see cref="UpstreamProtocols"/>), and maps what comes back to attempt outcomes, the
+/// same way for every protocol. It asks for a stream, whether or not its caller streams: a stream has a first token and
+/// gaps to time, where a whole reply is silent until it is complete; an upstream configured with
+/// <c>Streaming: false</c> is asked for whole replies.
 /// </summary>
-public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IProviderAdapter
+public sealed class UpstreamAdapter(HttpClient http, TimeProvider time) : IProviderAdapter
 {
-    /// <summary>Larger bodies are not a chat completion this gateway can relay.</summary>
+    /// <summary>Larger bodies are not a reply this gateway can relay.</summary>
     public const int MaxBodyBytes = 4 * 1024 * 1024;
 
     private const int MaxErrorBodyBytes = 64 * 1024;
@@ -33,28 +23,34 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
     private static readonly MediaTypeWithQualityHeaderValue EventStream = new("text/event-stream");
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
 
+    private static readonly string[] ContextLengthWords = ["maximum context length", "context window", "prompt is too long", "exceed context limit"];
+
     public async Task<AttemptResult> SendAsync(
         Target target, NormalizedRequest request, IContentSink sink, AttemptLimits limits, CancellationToken cancellationToken)
     {
+        var protocol = UpstreamProtocols.For(target.Provider.Kind);
+
         // Headers and the first token must arrive within FirstToken; after that, each chunk within Idle of the last.
         using var limit = new CancellationTokenSource(limits.FirstToken, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var stream = target.Provider.Streaming;
-        using var message = new HttpRequestMessage(HttpMethod.Post, target.Provider.ChatCompletionsUrl)
+        using var message = new HttpRequestMessage(HttpMethod.Post, target.Provider.EndpointUrl)
         {
-            Content = new ByteArrayContent(OpenAiChatWire.Request(target.Model, request.SystemPrompt, request.Turns, request.Tools, request.Options, stream)),
+            Content = new ByteArrayContent(protocol.Request(target, request, stream)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.Accept.Add(stream ? EventStream : Json);
-        if (target.Provider.ApiKey is { } key)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-
         foreach (var (name, value) in target.Provider.Headers)
         {
             message.Headers.TryAddWithoutValidation(name, value);
         }
+
+        // After the configured headers, so that a configured version header wins over the protocol's default.
+        protocol.Authenticate(message.Headers, target.Provider);
+
+        // An API without stop sequences still ends the reply where the request asked; the text goes through the cutter.
+        var cutter = !protocol.StopsAtSequences && request.Options?.Stop is { Count: > 0 } stops ? new StopSequenceCutter(sink, stops) : null;
+        var output = (IContentSink?)cutter ?? sink;
 
         var phase = AttemptReasons.FirstTokenTimeout;
         var malformed = 0;
@@ -72,7 +68,7 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
             if (!string.Equals(response.Content.Headers.ContentType?.MediaType, EventStream.MediaType, StringComparison.OrdinalIgnoreCase))
             {
                 // A whole reply (asked for, or an upstream that ignored "stream": true) is passed on as one piece.
-                var whole = await ReadBoundedAsync(response.Content, MaxBodyBytes, linked.Token) is { } content && OpenAiChatWire.TryRead(content, out var piece) ? piece : null;
+                var whole = await ReadBoundedAsync(response.Content, MaxBodyBytes, linked.Token) is { } content ? protocol.ReadWhole(content) : null;
                 if (whole is null || whole.Error is not null || (whole.Content is null && whole.ToolCalls is null))
                 {
                     return AttemptResult.Fault(status, AttemptReasons.InvalidResponse);
@@ -80,46 +76,53 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
 
                 if (whole.Content is { Length: > 0 })
                 {
-                    await sink.OnContentAsync(whole.Model ?? target.Model, whole.Content!);
+                    await output.OnContentAsync(whole.Model ?? target.Model, whole.Content!);
                 }
 
                 var calls = new ToolCallAssembly();
                 calls.Add(whole.ToolCalls);
-                return AttemptResult.Success(status, new UpstreamReply(whole.Model, whole.FinishReason ?? "stop", whole.Usage, calls.Complete()));
+                return await SucceededAsync(status, cutter, new UpstreamReply(whole.Model, whole.FinishReason ?? "stop", whole.Usage, calls.Complete()), 0);
             }
 
             string? model = null, finishReason = null;
             ChatUsage? usage = null;
             var toolCalls = new ToolCallAssembly();
             var done = false;
+            var reader = protocol.NewEventReader();
             await using var events = await response.Content.ReadAsStreamAsync(linked.Token);
-            await foreach (var item in SseParser.Create(events, static (_, data) => UpstreamEvent.Read(data)).EnumerateAsync(linked.Token))
+            await foreach (var item in SseParser.Create(events, reader.Read).EnumerateAsync(linked.Token))
             {
-                if (item.Data.Done)
+                if (item.Data.Piece is not { } piece)
                 {
-                    done = true;
-                    break;
-                }
+                    if (item.Data.End)
+                    {
+                        done = true;
+                        break;
+                    }
 
-                if (item.Data.Chunk is not { } chunk)
-                {
                     malformed++;
                     continue;
                 }
 
-                if (chunk.Error is { } error)
+                if (piece.Error is { } error)
                 {
                     return AttemptResult.Fault(status, AttemptReasons.StreamError, malformed, error);
                 }
 
-                model ??= chunk.Model;
-                finishReason = chunk.FinishReason ?? finishReason;
-                usage = chunk.Usage ?? usage;
-                toolCalls.Add(chunk.ToolCalls);
-                if (chunk.Content is { Length: > 0 } text)
+                model ??= piece.Model;
+                finishReason = piece.FinishReason ?? finishReason;
+                usage = piece.Usage ?? usage;
+                toolCalls.Add(piece.ToolCalls);
+                if (piece.Content is { Length: > 0 } text)
                 {
                     phase = AttemptReasons.IdleTimeout;
-                    await sink.OnContentAsync(model ?? target.Model, text);
+                    await output.OnContentAsync(model ?? target.Model, text);
+                }
+
+                if (item.Data.End)
+                {
+                    done = true;
+                    break;
                 }
 
                 if (phase == AttemptReasons.IdleTimeout)
@@ -128,9 +131,9 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
                 }
             }
 
-            // A stream is whole only with a finish reason and [DONE]: anything less was cut short.
+            // A stream is whole only with a finish reason and its last event: anything less was cut short.
             return done && finishReason is not null
-                ? AttemptResult.Success(status, new UpstreamReply(model, finishReason, usage, toolCalls.Complete()), malformed)
+                ? await SucceededAsync(status, cutter, new UpstreamReply(model, finishReason, usage, toolCalls.Complete()), malformed)
                 : AttemptResult.Fault(status, AttemptReasons.StreamIncomplete, malformed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -146,6 +149,20 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         }
     }
 
+    /// <summary>
+    /// A complete reply. Cut at a stop sequence, it stopped there as an API with stop sequences would have: an ordinary
+    /// stop, and no tool calls (they would have come after the text).
+    /// </summary>
+    private static async Task<AttemptResult> SucceededAsync(int status, StopSequenceCutter? cutter, UpstreamReply reply, int malformed)
+    {
+        if (cutter is not null && await cutter.FinishAsync())
+        {
+            reply = reply with { FinishReason = "stop", ToolCalls = null };
+        }
+
+        return AttemptResult.Success(status, reply, malformed);
+    }
+
     /// <summary>A non-2xx answer, classified: what to retry, where to fail over, what to hand back to the caller.</summary>
     public static AttemptResult Classify(int status, ChatError? error, TimeSpan? retryAfter) => status switch
     {
@@ -159,9 +176,13 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         _ => AttemptResult.Rejected(status, error),
     };
 
+    /// <summary>
+    /// OpenAI's code, or the words each API uses: OpenAI's "maximum context length" and "context window", Anthropic's
+    /// "prompt is too long" and "exceed context limit" (Anthropic has no code for it, only <c>invalid_request_error</c>).
+    /// </summary>
     public static bool IsContextLengthExceeded(ChatError? error) =>
         error is not null && (error.Code == AttemptReasons.ContextLengthExceeded
-            || error.Message.Contains("maximum context length", StringComparison.OrdinalIgnoreCase));
+            || ContextLengthWords.Any(words => error.Message.Contains(words, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>
     /// How long the upstream asks to wait: a <c>retryAfterMs</c> in the body, else <c>retry-after-ms</c>, else
@@ -197,6 +218,7 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         {
             if (await ReadBoundedAsync(response.Content, MaxErrorBodyBytes, cancellationToken) is { } body)
             {
+                // OpenAI's and Anthropic's error bodies alike: an "error" object with a message and a type.
                 (error, retryAfterMs) = OpenAiChatWire.ReadError(body);
             }
         }
@@ -229,15 +251,6 @@ public sealed class OpenAiChatAdapter(HttpClient http, TimeProvider time) : IPro
         public IReadOnlyList<ToolCall>? Complete() => _calls.Count == 0
             ? null
             : _calls.Select(c => new ToolCall(c.Value.Id ?? $"call_{c.Key}", c.Value.Name ?? "", c.Value.Arguments.Length == 0 ? "{}" : c.Value.Arguments.ToString())).ToArray();
-    }
-
-    /// <summary>One event of an upstream's stream, read where the parser hands over its bytes: <c>[DONE]</c>, a chunk, or neither (malformed).</summary>
-    private readonly record struct UpstreamEvent(bool Done, ChatPiece? Chunk)
-    {
-        public static UpstreamEvent Read(ReadOnlySpan<byte> data) =>
-            data.SequenceEqual("[DONE]"u8) ? new UpstreamEvent(true, null)
-            : OpenAiChatWire.TryRead(data, out var chunk) ? new UpstreamEvent(false, chunk)
-            : new UpstreamEvent(false, null);
     }
 
     /// <returns>The body, or null when it is larger than <paramref name="maxBytes"/>.</returns>
