@@ -39,9 +39,6 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
     /// </summary>
     private static readonly TimeSpan ClockTick = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>How much later than sent a request may reach the upstream on a busy two-core machine.</summary>
-    private static readonly TimeSpan Transit = TimeSpan.FromMilliseconds(200);
-
     private static readonly ProviderPrice Price = new(UpstreamService.InputPer1K, UpstreamService.OutputPer1K);
 
     private UpstreamService Service => fixture.Service;
@@ -195,8 +192,8 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
         Assert.Equal(2, seen.Count);
         var retriedAt = scriptedAt.Wall + Stopwatch.GetElapsedTime(scriptedAt.Ticks, seen[1].ReceivedAt);
         var date = DateTimeOffset.FromUnixTimeSeconds(until.ToUnixTimeSeconds());
+        // The date is the sound check: a gap from the first arrival would shrink by however late that one arrived.
         Assert.True(retriedAt >= date - ClockTick, $"retried at {retriedAt:O}, before the date {date:O}");
-        AssertGapAtLeast(TimeSpan.FromMilliseconds(900), seen[0], seen[1]);
         Assert.Empty(Upstream.RequestsFor("ra-date-fallback"));
     }
 
@@ -296,10 +293,9 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
         Assert.All(result.Attempts.Take(3), a => Assert.True(a.LatencyMs >= 1000 - ClockTick.TotalMilliseconds, $"{a.LatencyMs} ms"));
         var seen = Upstream.RequestsFor("silent");
         Assert.Equal(3, seen.Count);
-        // An attempt's limit starts when providers sends it, before the upstream receives it, so on a loaded machine
-        // arrivals can be closer than the limit by a request's transit; each attempt's own latency is checked above.
-        AssertGapAtLeast(TimeSpan.FromSeconds(1) - Transit, seen[0], seen[1]);
-        AssertGapAtLeast(TimeSpan.FromSeconds(1) - Transit, seen[1], seen[2]);
+        // No bound on the gap between arrivals: an attempt's limit starts when providers sends it, and on a loaded
+        // machine a request can take any time to arrive (CI once saw two arrivals 110 ms apart). Each attempt's own
+        // latency, measured from its send, is the sound check, above.
         // Each abandoned attempt closed its connection: the upstream saw the client go away.
         foreach (var request in seen)
         {
@@ -328,8 +324,8 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
             result.Attempts.Select(Describe));
         var seen = Upstream.RequestsFor("late");
         Assert.Equal(3, seen.Count);
-        AssertGapAtLeast(TimeSpan.FromSeconds(1) - Transit, seen[0], seen[1]);
-        AssertGapAtLeast(TimeSpan.FromSeconds(1) - Transit, seen[1], seen[2]);
+        // Each attempt waited out its limit from its send (arrival gaps are not a sound check: see the test above).
+        Assert.All(result.Attempts.Take(3), a => Assert.True(a.LatencyMs >= 1000 - ClockTick.TotalMilliseconds, $"{a.LatencyMs} ms"));
         Assert.All(seen, r => Assert.True(r.Stream));
         Assert.Single(Upstream.RequestsFor("late-fallback"));
     }
