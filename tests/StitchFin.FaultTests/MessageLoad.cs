@@ -26,6 +26,11 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
 
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>Attempts refused with 429 or 503 that did not say when to retry.</summary>
+    public long RefusedWithoutRetryAfter => Interlocked.Read(ref _refusedWithoutRetryAfter);
+
+    private long _refusedWithoutRetryAfter;
+
     private long _requests;
     private long _started;
 
@@ -60,6 +65,7 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
             Interlocked.Increment(ref _requests);
             var began = Stopwatch.GetTimestamp();
             int status;
+            var wait = TimeSpan.FromMilliseconds(250);
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{session}/messages")
@@ -69,6 +75,18 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
                 request.Headers.Add("Idempotency-Key", key);
                 using var response = await tenant.Client.SendAsync(request);
                 status = (int)response.StatusCode;
+                if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                {
+                    if (response.Headers.RetryAfter?.Delta is { } retryAfter)
+                    {
+                        wait = retryAfter;
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref _refusedWithoutRetryAfter);
+                    }
+                }
+
                 if (response.StatusCode == HttpStatusCode.Created)
                 {
                     Attempts.Enqueue(new Attempt(key, began, Stopwatch.GetTimestamp(), status));
@@ -95,7 +113,7 @@ public sealed class MessageLoad(Tenant tenant, IReadOnlyList<Guid> sessions)
                 return;
             }
 
-            await Task.Delay(250);
+            await Task.Delay(wait);
         }
     }
 

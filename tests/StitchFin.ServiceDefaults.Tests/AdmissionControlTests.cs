@@ -9,22 +9,28 @@ using StitchFin.ServiceDefaults.Http;
 
 namespace StitchFin.ServiceDefaults.Tests;
 
-/// <summary>Admission control on a real server, at a bound of one request at work and one waiting.</summary>
-public sealed class AdmissionControlTests : IAsyncLifetime
+/// <summary>
+/// A real server with admission control: <see cref="PermitLimit"/> requests at work, one waiting, and 1,000 bytes of
+/// request bodies held at once. Its <c>/work</c> requests wait for <see cref="_release"/>.
+/// </summary>
+public abstract class AdmissionServer : IAsyncLifetime
 {
-    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private WebApplication _app = null!;
-    private HttpClient _client = null!;
-    private int _started;
+    protected abstract int PermitLimit { get; }
+
+    protected readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    protected WebApplication _app = null!;
+    protected HttpClient _client = null!;
+    protected int _started;
 
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Configuration["Admission:PermitLimit"] = "1";
+        builder.Configuration["Admission:PermitLimit"] = PermitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.Configuration["Admission:QueueLimit"] = "1";
         builder.Configuration["Admission:MaxQueueWait"] = "00:05:00";
+        builder.Configuration["Admission:BodyBytesLimit"] = "1000";
         builder.Services.AddProblemDetails();
         builder.AddAdmissionControl();
         _app = builder.Build();
@@ -35,6 +41,13 @@ public sealed class AdmissionControlTests : IAsyncLifetime
             Interlocked.Increment(ref _started);
             await _release.Task;
             return "done";
+        });
+        _app.MapPost("/work", async (HttpRequest request) =>
+        {
+            Interlocked.Increment(ref _started);
+            await _release.Task;
+            using var reader = new StreamReader(request.Body);
+            return (await reader.ReadToEndAsync()).Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
         });
         await _app.StartAsync();
         _client = new HttpClient { BaseAddress = new Uri(_app.Urls.Single()), Timeout = TimeSpan.FromMinutes(2) };
@@ -47,7 +60,22 @@ public sealed class AdmissionControlTests : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
-    private AdmissionLimiter Limiter => _app.Services.GetRequiredService<AdmissionLimiter>();
+    protected AdmissionLimiter Limiter => _app.Services.GetRequiredService<AdmissionLimiter>();
+
+    protected static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+}
+
+/// <summary>Admission control at a bound of one request at work and one waiting.</summary>
+public sealed class AdmissionControlTests : AdmissionServer
+{
+    protected override int PermitLimit => 1;
 
     [Fact]
     public async Task Beyond_the_bound_a_request_is_answered_503_with_retry_after_at_once_and_health_still_answers()
@@ -57,7 +85,10 @@ public sealed class AdmissionControlTests : IAsyncLifetime
         var queued = _client.GetAsync("/work");
         await WaitUntilAsync(() => Limiter.Limiter.GetStatistics()?.CurrentQueuedCount == 1);
 
-        using var refused = await _client.GetAsync("/work");
+        // A caller that accepts only a stream still gets the problem document, not a 500 for want of a writer.
+        using var streamRequest = new HttpRequestMessage(HttpMethod.Get, "/work");
+        streamRequest.Headers.Accept.ParseAdd("text/event-stream");
+        using var refused = await _client.SendAsync(streamRequest);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
@@ -95,13 +126,34 @@ public sealed class AdmissionControlTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/work")).StatusCode);
         Assert.Equal(2, _started);
     }
+}
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+
+/// <summary>The same server with request permits to spare, so only the budget of body bytes (1,000) refuses.</summary>
+public sealed class AdmissionBodyBudgetTests : AdmissionServer
+{
+    protected override int PermitLimit => 8;
+
+    [Fact]
+    public async Task A_body_that_does_not_fit_beside_the_bodies_held_is_answered_503_at_once()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
+        var holding = _client.PostAsync("/work", new StringContent(new string('a', 600)));
+        await WaitUntilAsync(() => Volatile.Read(ref _started) == 1);
+
+        // 600 of the 1,000 bytes are held: 600 more do not fit (though a request permit is free), 400 do.
+        using var refused = await _client.PostAsync("/work", new StringContent(new string('b', 600)));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+        Assert.Equal(1, _started);
+
+        var fitting = _client.PostAsync("/work", new StringContent(new string('c', 400)));
+        await WaitUntilAsync(() => Volatile.Read(ref _started) == 2);
+        _release.SetResult();
+        Assert.Equal("600", await (await holding).Content.ReadAsStringAsync());
+        Assert.Equal("400", await (await fitting).Content.ReadAsStringAsync());
+
+        // The bytes come back with the answers.
+        using var later = await _client.PostAsync("/work", new StringContent(new string('d', 1000)));
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
     }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -26,6 +26,14 @@ public sealed class AdmissionOptions
     /// <summary>How long a request may wait for a permit before it is answered 503 (its client would soon give up).</summary>
     public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Bytes of request bodies a service holds at once (declared lengths; a body of unknown length counts as the
+    /// largest the server accepts); a request whose body does not fit is answered 503 at once. 0: no budget, for a
+    /// service that streams bodies on without holding them (the edge).
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int BodyBytesLimit { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>What a refused client is told to wait.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 }
@@ -33,7 +41,8 @@ public sealed class AdmissionOptions
 /// <summary>
 /// Admission control for every service (health endpoints excepted): a concurrency limit with a short queue. A request
 /// beyond both, or one that waited <see cref="AdmissionOptions.MaxQueueWait"/>, is answered <c>503</c> with
-/// <c>Retry-After</c> before any work; one whose client went away while it waited is never started.
+/// <c>Retry-After</c> before any work; one whose client went away while it waited is never started. A budget of body
+/// bytes bounds what the requests at work can hold in memory together.
 /// </summary>
 public static class AdmissionControl
 {
@@ -48,86 +57,140 @@ public static class AdmissionControl
         builder.Services.AddSingleton(services =>
         {
             var options = services.GetRequiredService<IOptions<AdmissionOptions>>().Value;
-            return new AdmissionLimiter(new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+            var requests = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
             {
                 PermitLimit = options.PermitLimit,
                 QueueLimit = options.QueueLimit,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            }));
+            });
+            var bodyBytes = options.BodyBytesLimit > 0
+                ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = options.BodyBytesLimit, QueueLimit = 0 })
+                : null;
+            return new AdmissionLimiter(requests, bodyBytes, options.BodyBytesLimit);
         });
         return builder;
     }
 
     public static IApplicationBuilder UseAdmissionControl(this IApplicationBuilder app)
     {
-        var limiter = app.ApplicationServices.GetRequiredService<AdmissionLimiter>().Limiter;
+        var admission = app.ApplicationServices.GetRequiredService<AdmissionLimiter>();
         var options = app.ApplicationServices.GetRequiredService<IOptions<AdmissionOptions>>().Value;
         var retryAfter = ((int)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/health"))
+            if (context.Request.Path.StartsWithSegments("/health") || context.GetEndpoint()?.Metadata.GetMetadata<AdmissionExempt>() is not null)
             {
                 await next(context);
                 return;
             }
 
-            // Most requests find a permit at once, without a queue wait or a timer.
-            using var immediate = limiter.AttemptAcquire();
-            if (immediate.IsAcquired)
+            var (permit, refusal) = await AcquirePermitAsync(admission.Limiter, options.MaxQueueWait, context);
+            using (permit)
             {
-                await next(context);
-                return;
-            }
-
-            using var waited = new CancellationTokenSource(options.MaxQueueWait);
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(waited.Token, context.RequestAborted);
-            RateLimitLease lease;
-            try
-            {
-                lease = await limiter.AcquireAsync(1, either.Token);
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
-                // The client went away while its request waited: nothing was started, and no one is listening.
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                await RefuseAsync(context, retryAfter, "The service is at capacity and the request waited too long; retry it.");
-                return;
-            }
-
-            using (lease)
-            {
-                if (lease.IsAcquired)
+                if (refusal is not null)
                 {
-                    await next(context);
+                    await RefuseAsync(context, retryAfter, refusal);
                     return;
                 }
-            }
 
-            await RefuseAsync(context, retryAfter, "The service is at capacity; retry it.");
+                if (permit is null)
+                {
+                    // The client went away while its request waited: nothing was started, and no one is listening.
+                    return;
+                }
+
+                using var body = AcquireBody(admission, context);
+                if (body is { IsAcquired: false })
+                {
+                    await RefuseAsync(context, retryAfter, "The service holds as many request bodies as it may at once; retry it.");
+                    return;
+                }
+
+                await next(context);
+            }
         });
     }
 
-    private static async Task RefuseAsync(HttpContext context, string retryAfter, string detail)
+    private static async ValueTask<(RateLimitLease? Permit, string? Refusal)> AcquirePermitAsync(ConcurrencyLimiter limiter, TimeSpan maxQueueWait, HttpContext context)
     {
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = retryAfter;
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await problems.WriteAsync(new ProblemDetailsContext
+        // Most requests find a permit at once, without a queue wait or a timer.
+        var immediate = limiter.AttemptAcquire();
+        if (immediate.IsAcquired)
         {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Service unavailable",
-                Type = ProblemTypes.Prefix + "overloaded",
-                Detail = detail,
-            },
-        });
+            return (immediate, null);
+        }
+
+        immediate.Dispose();
+        using var waited = new CancellationTokenSource(maxQueueWait);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(waited.Token, context.RequestAborted);
+        try
+        {
+            var lease = await limiter.AcquireAsync(1, either.Token);
+            return (lease, lease.IsAcquired ? null : "The service is at capacity; retry it.");
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return (null, null);
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, "The service is at capacity and the request waited too long; retry it.");
+        }
+    }
+
+    /// <summary>
+    /// The bytes of the request's body from the body budget, without waiting: its declared length, or the largest body
+    /// the server accepts when the length is not declared. Null when the budget is off or the request has no body.
+    /// </summary>
+    private static RateLimitLease? AcquireBody(AdmissionLimiter admission, HttpContext context)
+    {
+        if (admission.BodyBytes is not { } budget)
+        {
+            return null;
+        }
+
+        var bytes = context.Request.ContentLength
+            ?? (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+                ? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? int.MaxValue
+                : 0);
+        // A body larger than the whole budget takes all of it (the server's own size limit answers 413 once it is read).
+        return bytes > 0 ? budget.AttemptAcquire((int)Math.Min(bytes, admission.BodyBytesLimit)) : null;
+    }
+
+    /// <summary>
+    /// Leaves the endpoints out of admission control: for routes that stand in for another system, such as the simulated
+    /// vendors the providers service calls over HTTP, whose requests would otherwise wait on the permits of the very
+    /// requests that made them.
+    /// </summary>
+    public static TBuilder WithoutAdmissionControl<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(AdmissionExempt.Instance);
+
+    // A problem result writes application/problem+json whatever the request accepts (a stream's caller accepts only
+    // text/event-stream, which no problem writer serves).
+    private static Task RefuseAsync(HttpContext context, string retryAfter, string detail)
+    {
+        context.Response.Headers.RetryAfter = retryAfter;
+        return TypedResults.Problem(
+            detail,
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Service unavailable",
+            type: ProblemTypes.Prefix + "overloaded").ExecuteAsync(context);
     }
 }
 
-/// <summary>The one limiter of a service (a type of its own, so nothing else resolves it by accident).</summary>
-public sealed record AdmissionLimiter(ConcurrencyLimiter Limiter);
+/// <summary>Marks an endpoint that admission control leaves alone.</summary>
+public sealed class AdmissionExempt
+{
+    public static readonly AdmissionExempt Instance = new();
+
+    private AdmissionExempt()
+    {
+    }
+}
+
+/// <summary>
+/// The limiters of a service (a type of its own, so nothing else resolves it by accident): requests at work, and the
+/// bytes of request bodies held at once (none when the service holds no bodies).
+/// </summary>
+public sealed record AdmissionLimiter(ConcurrencyLimiter Limiter, ConcurrencyLimiter? BodyBytes, int BodyBytesLimit);

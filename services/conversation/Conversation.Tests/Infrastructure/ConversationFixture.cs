@@ -20,6 +20,11 @@ public class ConversationFixture : IAsyncLifetime
 
     protected virtual TimeProvider? Time => null;
 
+    /// <summary>Settings a fixture adds to the service's configuration.</summary>
+    protected virtual void Configure(IDictionary<string, string?> configuration)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         _infrastructure = await TestInfrastructure.StartAsync(GetType().Name);
@@ -29,6 +34,7 @@ public class ConversationFixture : IAsyncLifetime
         var configuration = _infrastructure.Configuration;
         configuration["Services:Providers"] = Providers.BaseAddress;
         configuration["ProvidersClient:Timeout"] = "00:00:05";
+        Configure(configuration);
         Factory = new ConversationFactory(configuration, Time);
         _ = Factory.Server;
     }

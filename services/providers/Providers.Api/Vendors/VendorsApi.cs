@@ -17,7 +17,7 @@ public static class VendorsApi
 {
     public static RouteGroupBuilder MapVendorsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/vendors").WithTags("Simulated vendors").AllowAnonymous();
+        var group = app.MapGroup("/vendors").WithTags("Simulated vendors").AllowAnonymous().WithoutAdmissionControl();
         group.MapPost("/{vendor}/v1/chat/completions", Complete);
         return group;
     }
