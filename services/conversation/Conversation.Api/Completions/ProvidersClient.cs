@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StitchFin.Contracts.Providers;
+using StitchFin.ServiceDefaults.Http;
 using JsonDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Conversation.Completions;
@@ -45,7 +46,7 @@ public sealed class ProvidersClient(HttpClient http, TimeProvider time)
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, "internal/completions")
             {
-                Content = JsonContent.Create(request, options: JsonDefaults.JsonOptions),
+                Content = JsonBody.Create(request, JsonDefaults.JsonOptions),
             };
             if (stream)
             {

@@ -41,6 +41,9 @@ public sealed class FakeProviders : IAsyncDisposable
 
     public ConcurrentQueue<string?> IdentityHeaders { get; } = new();
 
+    /// <summary>The declared length of each completion request's body (null: sent without one).</summary>
+    public ConcurrentQueue<long?> ContentLengths { get; } = new();
+
     public Func<CompletionRequest, HttpContext, Task<IResult>> Behaviour { get; set; } = Succeed;
 
     /// <summary>What <c>GET /providers</c> answers; null makes it answer 503.</summary>
@@ -57,6 +60,7 @@ public sealed class FakeProviders : IAsyncDisposable
             Interlocked.Increment(ref fake._calls);
             fake.Requests.Enqueue(request);
             fake.IdentityHeaders.Enqueue(context.Request.Headers[InternalIdentitySigner.HeaderName].ToString());
+            fake.ContentLengths.Enqueue(context.Request.ContentLength);
             return await fake.Behaviour(request, context);
         });
         app.MapGet("/providers", () => fake.Catalog is { } catalog ? Results.Json(catalog, JsonDefaults.JsonOptions) : Results.StatusCode(503));
@@ -74,6 +78,7 @@ public sealed class FakeProviders : IAsyncDisposable
         Volatile.Write(ref _calls, 0);
         Requests.Clear();
         IdentityHeaders.Clear();
+        ContentLengths.Clear();
     }
 
     /// <summary>Answers like the simulated vendors: the primary succeeds at once, as a stream when one is asked for.</summary>

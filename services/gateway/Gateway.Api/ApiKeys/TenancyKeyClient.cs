@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using StitchFin.Contracts.Tenancy;
+using StitchFin.ServiceDefaults.Http;
 using StitchFin.ServiceDefaults.Identity;
 using ServiceDefaultsExtensions = StitchFin.ServiceDefaults.Extensions;
 
@@ -30,7 +31,7 @@ public sealed class TenancyKeyClient(IHttpClientFactory httpClients, InternalIde
         var http = httpClients.CreateClient(HttpClientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, VerifyPath)
         {
-            Content = JsonContent.Create(new VerifyApiKeyRequest(apiKey), options: ServiceDefaultsExtensions.JsonOptions),
+            Content = JsonBody.Create(new VerifyApiKeyRequest(apiKey), ServiceDefaultsExtensions.JsonOptions),
         };
         request.Headers.TryAddWithoutValidation(InternalIdentitySigner.HeaderName, signer.Sign(IdentityKind.Service, Guid.Empty, requestId, VerifyCall));
 

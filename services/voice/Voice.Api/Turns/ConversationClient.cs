@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using StitchFin.Contracts.Conversation;
+using StitchFin.ServiceDefaults.Http;
 using SharedDefaults = StitchFin.ServiceDefaults.Extensions;
 
 namespace StitchFin.Voice.Turns;
@@ -32,7 +33,7 @@ public sealed partial class ConversationClient(HttpClient http, ILogger<Conversa
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"internal/sessions/{sessionId}/messages")
         {
-            Content = JsonContent.Create(message, options: SharedDefaults.JsonOptions),
+            Content = JsonBody.Create(message, SharedDefaults.JsonOptions),
         };
         request.Headers.Add(IdempotencyKeyHeader, idempotencyKey);
         try
