@@ -31,6 +31,7 @@ public abstract class AdmissionServer : IAsyncLifetime
         builder.Configuration["Admission:QueueLimit"] = "1";
         builder.Configuration["Admission:MaxQueueWait"] = "00:05:00";
         builder.Configuration["Admission:BodyBytesLimit"] = "1000";
+        builder.Configuration["Admission:UndeclaredBodyBytes"] = "300";
         builder.Services.AddProblemDetails();
         builder.AddAdmissionControl();
         _app = builder.Build();
@@ -140,20 +141,31 @@ public sealed class AdmissionBodyBudgetTests : AdmissionServer
         var holding = _client.PostAsync("/work", new StringContent(new string('a', 600)));
         await WaitUntilAsync(() => Volatile.Read(ref _started) == 1);
 
-        // 600 of the 1,000 bytes are held: 600 more do not fit (though a request permit is free), 400 do.
+        // 600 of the 1,000 bytes are held: 600 more do not fit, though a request permit is free.
         using var refused = await _client.PostAsync("/work", new StringContent(new string('b', 600)));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
         Assert.Equal(1, _started);
 
-        var fitting = _client.PostAsync("/work", new StringContent(new string('c', 400)));
+        // A body of undeclared length counts as 300 bytes, whatever it turns out to be: one fits, a second does not.
+        var chunked = PostChunkedAsync(new string('c', 2000));
         await WaitUntilAsync(() => Volatile.Read(ref _started) == 2);
+        using var refusedChunked = await PostChunkedAsync("d");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refusedChunked.StatusCode);
+
         _release.SetResult();
         Assert.Equal("600", await (await holding).Content.ReadAsStringAsync());
-        Assert.Equal("400", await (await fitting).Content.ReadAsStringAsync());
+        Assert.Equal("2000", await (await chunked).Content.ReadAsStringAsync());
 
         // The bytes come back with the answers.
-        using var later = await _client.PostAsync("/work", new StringContent(new string('d', 1000)));
+        using var later = await _client.PostAsync("/work", new StringContent(new string('e', 1000)));
         Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> PostChunkedAsync(string text)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/work") { Content = new StringContent(text) };
+        request.Headers.TransferEncodingChunked = true;
+        return await _client.SendAsync(request);
     }
 }

@@ -74,7 +74,7 @@ public sealed class AdmissionTests : IClassFixture<NarrowAdmissionFixture>
         }
 
         Assert.Equal(3, _fixture.Providers.Calls);
-        // Providers' own admission control counts a body of undeclared length as the largest it accepts.
+        // Providers' own admission control counts a body by its declared length (an undeclared one by a nominal size).
         Assert.All(_fixture.Providers.ContentLengths, length => Assert.True(length > 0));
     }
 

@@ -27,12 +27,18 @@ public sealed class AdmissionOptions
     public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Bytes of request bodies a service holds at once (declared lengths; a body of unknown length counts as the
-    /// largest the server accepts); a request whose body does not fit is answered 503 at once. 0: no budget, for a
-    /// service that streams bodies on without holding them (the edge).
+    /// Bytes of request bodies a service holds at once, by their declared lengths; a request whose body does not fit is
+    /// answered 503 at once. 0: no budget, for a service that streams bodies on without holding them (the edge).
     /// </summary>
     [Range(0, int.MaxValue)]
     public int BodyBytesLimit { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// What a body sent without a declared length (chunked) counts for. Counting it as the largest body the server
+    /// accepts would let one such request at a time in; its real bound is the size limit of the edge's route.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int UndeclaredBodyBytes { get; set; } = 64 * 1024;
 
     /// <summary>What a refused client is told to wait.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
@@ -66,7 +72,7 @@ public static class AdmissionControl
             var bodyBytes = options.BodyBytesLimit > 0
                 ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = options.BodyBytesLimit, QueueLimit = 0 })
                 : null;
-            return new AdmissionLimiter(requests, bodyBytes, options.BodyBytesLimit);
+            return new AdmissionLimiter(requests, bodyBytes, options.BodyBytesLimit, options.UndeclaredBodyBytes);
         });
         return builder;
     }
@@ -139,8 +145,9 @@ public static class AdmissionControl
     }
 
     /// <summary>
-    /// The bytes of the request's body from the body budget, without waiting: its declared length, or the largest body
-    /// the server accepts when the length is not declared. Null when the budget is off or the request has no body.
+    /// The bytes of the request's body from the body budget, without waiting: its declared length, or
+    /// <see cref="AdmissionOptions.UndeclaredBodyBytes"/> when it has a body of undeclared length. Null when the budget
+    /// is off or the request has no body.
     /// </summary>
     private static RateLimitLease? AcquireBody(AdmissionLimiter admission, HttpContext context)
     {
@@ -150,9 +157,7 @@ public static class AdmissionControl
         }
 
         var bytes = context.Request.ContentLength
-            ?? (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
-                ? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? int.MaxValue
-                : 0);
+            ?? (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? admission.UndeclaredBodyBytes : 0);
         // A body larger than the whole budget takes all of it (the server's own size limit answers 413 once it is read).
         return bytes > 0 ? budget.AttemptAcquire((int)Math.Min(bytes, admission.BodyBytesLimit)) : null;
     }
@@ -193,4 +198,4 @@ public sealed class AdmissionExempt
 /// The limiters of a service (a type of its own, so nothing else resolves it by accident): requests at work, and the
 /// bytes of request bodies held at once (none when the service holds no bodies).
 /// </summary>
-public sealed record AdmissionLimiter(ConcurrencyLimiter Limiter, ConcurrencyLimiter? BodyBytes, int BodyBytesLimit);
+public sealed record AdmissionLimiter(ConcurrencyLimiter Limiter, ConcurrencyLimiter? BodyBytes, int BodyBytesLimit, int UndeclaredBodyBytes);
