@@ -23,8 +23,11 @@ public sealed class AdmissionOptions
     [Range(0, 100_000)]
     public int QueueLimit { get; set; } = 256;
 
-    /// <summary>How long a request may wait for a permit before it is answered 503 (its client would soon give up).</summary>
-    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a request may wait for a permit before it is answered 503: long enough to smooth a burst, short enough
+    /// that a refused client hears so at once (within 100 ms) instead of after the wait.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// Bytes of request bodies a service holds at once, by their declared lengths; a request whose body does not fit is
