@@ -75,7 +75,7 @@ public static class AdmissionControl
             var bodyBytes = options.BodyBytesLimit > 0
                 ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = options.BodyBytesLimit, QueueLimit = 0 })
                 : null;
-            return new AdmissionLimiter(requests, bodyBytes, options.BodyBytesLimit, options.UndeclaredBodyBytes);
+            return new AdmissionLimiter(requests, bodyBytes);
         });
         return builder;
     }
@@ -108,7 +108,7 @@ public static class AdmissionControl
                     return;
                 }
 
-                using var body = AcquireBody(admission, context);
+                using var body = AcquireBody(admission.BodyBytes, options, context);
                 if (body is { IsAcquired: false })
                 {
                     await RefuseAsync(context, retryAfter, "The service holds as many request bodies as it may at once; retry it.");
@@ -152,17 +152,17 @@ public static class AdmissionControl
     /// <see cref="AdmissionOptions.UndeclaredBodyBytes"/> when it has a body of undeclared length. Null when the budget
     /// is off or the request has no body.
     /// </summary>
-    private static RateLimitLease? AcquireBody(AdmissionLimiter admission, HttpContext context)
+    private static RateLimitLease? AcquireBody(ConcurrencyLimiter? budget, AdmissionOptions options, HttpContext context)
     {
-        if (admission.BodyBytes is not { } budget)
+        if (budget is null)
         {
             return null;
         }
 
         var bytes = context.Request.ContentLength
-            ?? (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? admission.UndeclaredBodyBytes : 0);
+            ?? (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? options.UndeclaredBodyBytes : 0);
         // A body larger than the whole budget takes all of it (the server's own size limit answers 413 once it is read).
-        return bytes > 0 ? budget.AttemptAcquire((int)Math.Min(bytes, admission.BodyBytesLimit)) : null;
+        return bytes > 0 ? budget.AttemptAcquire((int)Math.Min(bytes, options.BodyBytesLimit)) : null;
     }
 
     /// <summary>
@@ -201,4 +201,4 @@ public sealed class AdmissionExempt
 /// The limiters of a service (a type of its own, so nothing else resolves it by accident): requests at work, and the
 /// bytes of request bodies held at once (none when the service holds no bodies).
 /// </summary>
-public sealed record AdmissionLimiter(ConcurrencyLimiter Limiter, ConcurrencyLimiter? BodyBytes, int BodyBytesLimit, int UndeclaredBodyBytes);
+public sealed record AdmissionLimiter(ConcurrencyLimiter Limiter, ConcurrencyLimiter? BodyBytes);
