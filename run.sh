@@ -81,7 +81,7 @@ service_env() {
     "ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}"
     "RabbitMq__Host=127.0.0.1" "RabbitMq__Port=$STITCHFIN_RABBITMQ_PORT" "RabbitMq__VirtualHost=$STITCHFIN_RABBITMQ_VHOST"
     "RabbitMq__Username=$STITCHFIN_RABBITMQ_USER" "RabbitMq__Password=$STITCHFIN_RABBITMQ_PASSWORD"
-    "ConnectionStrings__Database=Host=127.0.0.1;Port=$STITCHFIN_PG_PORT;Database=${STITCHFIN_DB_PREFIX}_$s;Username=$STITCHFIN_PG_USER;Password=$STITCHFIN_PG_PASSWORD;Maximum Pool Size=60"
+    "ConnectionStrings__Database=Host=127.0.0.1;Port=$STITCHFIN_PG_PORT;Database=${STITCHFIN_DB_PREFIX}_$s;Username=$STITCHFIN_PG_USER;Password=$STITCHFIN_PG_PASSWORD"
     "Services__Tenancy=$(url_of tenancy)" "Services__Conversation=$(url_of conversation)" "Services__Providers=$(url_of providers)"
     "Services__Voice=$(url_of voice)" "Services__Metering=$(url_of metering)"
     "Edge__DashboardPath=$ROOT/web/dist"

@@ -80,7 +80,7 @@ public sealed class TestInfrastructure : IAsyncDisposable
         await Task.WhenAll(postgres.StartAsync(), rabbit.StartAsync());
         var rabbitUri = new Uri(rabbit.GetConnectionString());
         var userInfo = Uri.UnescapeDataString(rabbitUri.UserInfo).Split(':', 2);
-        var connectionString = new NpgsqlConnectionStringBuilder(postgres.GetConnectionString()) { Database = $"test_{suffix}" }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(postgres.GetConnectionString()) { Database = $"test_{suffix}", MinPoolSize = 0 }.ConnectionString;
         return new TestInfrastructure(
             connectionString,
             new RabbitMqEndpoint(rabbitUri.Host, rabbitUri.Port, userInfo[0], userInfo[1], "/"),
@@ -125,6 +125,8 @@ public sealed class LocalInfrastructure
         Password = PostgresPassword,
         Database = database,
         MaxPoolSize = 50,
+        // Many test hosts share one PostgreSQL: none keeps idle connections it does not use.
+        MinPoolSize = 0,
     }.ConnectionString;
 
     public async Task DropDatabaseAsync(string database)

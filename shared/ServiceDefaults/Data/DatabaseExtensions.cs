@@ -10,6 +10,12 @@ public static class DatabaseExtensions
 {
     public const string ConnectionStringName = "Database";
 
+    /// <summary>The pool's default minimum, opened at start (see <see cref="MigrationService{TContext}"/>).</summary>
+    public const int WarmConnections = 10;
+
+    /// <summary>The pool's default bound, per service instance.</summary>
+    public const int MaxConnections = 20;
+
     /// <summary>
     /// A pooled Npgsql DbContext with retry on transient failures, snake_case names, a readiness check, and
     /// committed EF migrations applied by a start step before the service takes requests.
@@ -43,6 +49,12 @@ public static class DatabaseExtensions
     /// A statement gives up after 10 s (unless the connection string says otherwise), so a database that stopped
     /// answering cannot hold a request for the default 30 s. The wait for a connection keeps Npgsql's 15 s: it is also
     /// the wait for a free pooled connection in a burst, and a database that is down refuses at once anyway.
+    /// The pool holds at most <see cref="MaxConnections"/> and keeps at least <see cref="WarmConnections"/> (unless the
+    /// connection string names its own bounds). Opening a connection costs about 30 ms of CPU on a small machine (a
+    /// PostgreSQL backend to start, SCRAM on both sides): with Npgsql's 100, a start-up burst grew the pool to its
+    /// bound, idle pruning later closed most of it while the load ran, and the load reopened dozens at once, stalling
+    /// every request for seconds (docs/PERFORMANCE.md, the soak at half capacity). More connections than that do not
+    /// make a database on a few cores answer sooner; a request waits for a free one instead.
     /// </summary>
     public static string WithPoolDefaults(string connectionString)
     {
@@ -52,6 +64,16 @@ public static class DatabaseExtensions
         if (!named.ContainsKey("Command Timeout") && !named.ContainsKey("CommandTimeout"))
         {
             builder.CommandTimeout = 10;
+        }
+
+        if (!named.ContainsKey("Maximum Pool Size") && !named.ContainsKey("MaxPoolSize") && !named.ContainsKey("Max Pool Size"))
+        {
+            builder.MaxPoolSize = MaxConnections;
+        }
+
+        if (!named.ContainsKey("Minimum Pool Size") && !named.ContainsKey("MinPoolSize") && !named.ContainsKey("Min Pool Size"))
+        {
+            builder.MinPoolSize = Math.Min(WarmConnections, builder.MaxPoolSize);
         }
 
         return builder.ConnectionString;
