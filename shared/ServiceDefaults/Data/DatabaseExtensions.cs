@@ -61,17 +61,18 @@ public static class DatabaseExtensions
         // Only the keys the connection string names (Npgsql's own builder answers true for every keyword it knows).
         var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true, MaxAutoPrepare = 64 };
-        if (!named.ContainsKey("Command Timeout") && !named.ContainsKey("CommandTimeout"))
+        bool Named(params string[] keywords) => keywords.Any(named.ContainsKey);
+        if (!Named("Command Timeout", "CommandTimeout"))
         {
             builder.CommandTimeout = 10;
         }
 
-        if (!named.ContainsKey("Maximum Pool Size") && !named.ContainsKey("MaxPoolSize") && !named.ContainsKey("Max Pool Size"))
+        if (!Named("Maximum Pool Size", "MaxPoolSize", "Max Pool Size"))
         {
             builder.MaxPoolSize = MaxConnections;
         }
 
-        if (!named.ContainsKey("Minimum Pool Size") && !named.ContainsKey("MinPoolSize") && !named.ContainsKey("Min Pool Size"))
+        if (!Named("Minimum Pool Size", "MinPoolSize", "Min Pool Size"))
         {
             builder.MinPoolSize = Math.Min(WarmConnections, builder.MaxPoolSize);
         }
